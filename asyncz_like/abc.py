@@ -1,0 +1,176 @@
+"""Every plugin contract in one place: trigger, executor, store, serializer.
+
+A third-party plugin subclasses one of these and registers it under the matching
+entry-point group (``asyncz_like.triggers``, ``asyncz_like.executors``,
+``asyncz_like.stores``); the built-ins are registered exactly the same way.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from asyncz_like.events import SchedulerEvent
+    from asyncz_like.schedulers.base import BaseScheduler
+    from asyncz_like.tasks.task import Task
+
+
+class Trigger(ABC):
+    """Decides when a task runs.
+
+    Triggers are pickled into persistent stores, so keep their state plain data.
+    ``alias`` is the name the trigger is registered under (shown in snapshots).
+    """
+
+    alias: ClassVar[str | None] = None
+    __slots__ = ("jitter",)
+
+    jitter: float | None
+
+    @abstractmethod
+    def get_next_trigger_time(
+        self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None
+    ) -> datetime | None:
+        """The first fire time after ``previous_time`` (or the first one at all when it is
+        None), or None when the trigger will never fire again."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = {}
+        for cls in type(self).__mro__:
+            for name in getattr(cls, "__slots__", ()):
+                if hasattr(self, name):
+                    state[name] = getattr(self, name)
+        if hasattr(self, "__dict__"):
+            state.update(self.__dict__)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.__getstate__() == other.__getstate__()  # type: ignore[union-attr]
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class Executor(ABC):
+    """Runs tasks. ``send_task`` must return quickly: the run happens elsewhere."""
+
+    @abstractmethod
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        """Called when the scheduler starts or the executor is added to a running one."""
+
+    @abstractmethod
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop accepting work; with ``wait`` block until running tasks finish."""
+
+    @abstractmethod
+    def send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        """Start running ``task`` once for each of ``run_times``.
+
+        Raises :class:`~asyncz_like.exceptions.MaximumInstancesError` when the task
+        already has ``max_instances`` runs in flight.
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class SetAsideTask:
+    """A stored task that could not be restored. It stays in the store untouched."""
+
+    task_id: str
+    reason: str
+
+
+class Store(ABC):
+    """Keeps tasks. Every method is synchronous; ``blocking_io`` tells the scheduler
+    whether calls touch a disk or network, so async front ends can keep them off the loop.
+
+    Contract (the suite in ``tests/stores`` holds every store to it):
+
+    * ``add_task`` raises ConflictIdError for an existing id;
+    * ``update_task`` / ``delete_task`` raise TaskLookupError for a missing id;
+    * ``get_due_tasks(now)`` returns tasks with ``next_run_time <= now`` ordered by it,
+      never paused ones (``next_run_time is None``), and never the whole table;
+    * a task that cannot be restored is never deleted: it is set aside, reported by
+      ``get_set_aside_tasks`` and left for the user (``delete_task`` still removes it).
+    """
+
+    blocking_io: ClassVar[bool] = True
+    alias: str | None = None
+    scheduler: BaseScheduler | None = None
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        """Connect; raise StoreConnectionError (naming store and masked URL) if that fails."""
+        self.scheduler = scheduler
+        self.alias = alias
+
+    def shutdown(self) -> None:
+        """Release connections."""
+
+    @abstractmethod
+    def lookup_task(self, task_id: str) -> Task | None: ...
+
+    @abstractmethod
+    def get_due_tasks(self, now: datetime) -> list[Task]: ...
+
+    @abstractmethod
+    def get_next_run_time(self) -> datetime | None: ...
+
+    @abstractmethod
+    def get_all_tasks(self) -> list[Task]:
+        """Every restorable task, ordered by next run time with paused tasks last."""
+
+    @abstractmethod
+    def add_task(self, task: Task) -> None: ...
+
+    @abstractmethod
+    def update_task(self, task: Task) -> None: ...
+
+    @abstractmethod
+    def delete_task(self, task_id: str) -> None: ...
+
+    @abstractmethod
+    def remove_all_tasks(self) -> None: ...
+
+    def get_set_aside_tasks(self) -> list[SetAsideTask]:
+        """Tasks found unrestorable, with the reason; they are still in the store."""
+        return []
+
+    # -- shared-store scheduling -------------------------------------------------
+    # A store that several schedulers may share overrides these two so that each due
+    # run is claimed by exactly one of them (a lease with owner and expiry).
+
+    supports_claims: ClassVar[bool] = False
+
+    def claim_due_tasks(
+        self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None
+    ) -> list[Task]:
+        """Due tasks that ``owner`` may now run; by default every due task (one scheduler)."""
+        due = self.get_due_tasks(now)
+        return due if limit is None else due[:limit]
+
+    def release_task(self, task: Task, owner: str) -> None:
+        """Store the task's new schedule and give up the claim (atomically where shared).
+        A finished task is removed with ``delete_task`` instead."""
+        self.update_task(task)
+
+
+class Serializer(ABC):
+    """Turns a task's state dict into bytes for a persistent store, and back."""
+
+    @abstractmethod
+    def dumps(self, state: dict[str, Any]) -> bytes: ...
+
+    @abstractmethod
+    def loads(self, data: bytes) -> dict[str, Any]: ...
+
+
+EventCallback = Any  # Callable[[SchedulerEvent], Any] or an async function
+__all__ = ["Executor", "EventCallback", "Serializer", "SetAsideTask", "Store", "Trigger"]
+if TYPE_CHECKING:
+    _unused: SchedulerEvent

@@ -1,0 +1,69 @@
+"""Every error the library raises on purpose, so callers can catch ours apart from others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AsynczException(Exception):
+    """Base of every asyncz_like error."""
+
+
+class SchedulerAlreadyRunningError(AsynczException, RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("The scheduler is already running.")
+
+
+class SchedulerNotRunningError(AsynczException, RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("The scheduler has not been started.")
+
+
+class TaskLookupError(AsynczException, KeyError):
+    def __init__(self, task_id: str | None) -> None:
+        super().__init__(f"No task by the id of {task_id!r} was found.")
+        self.task_id = task_id
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class ConflictIdError(AsynczException, KeyError):
+    def __init__(self, task_id: str | None) -> None:
+        super().__init__(f"Task identifier {task_id!r} conflicts with an existing task.")
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class MaximumInstancesError(AsynczException):
+    def __init__(self, task_id: str | None, max_instances: int) -> None:
+        super().__init__(
+            f"Task {task_id!r} has already reached its maximum number of instances ({max_instances})."
+        )
+        self.task_id = task_id
+        self.max_instances = max_instances
+
+
+class TaskRestoreError(AsynczException):
+    """A stored task could not be turned back into a Task (corrupt data, missing code, wrong key)."""
+
+    def __init__(self, task_id: str | None, reason: str) -> None:
+        super().__init__(f"Task {task_id!r} could not be restored: {reason}")
+        self.task_id = task_id
+        self.reason = reason
+
+
+class DecryptionError(AsynczException):
+    """Stored state was encrypted with a different key, or was tampered with."""
+
+
+class StoreConnectionError(AsynczException, ConnectionError):
+    """A store could not reach its server; the message names the store and its (masked) URL."""
+
+    def __init__(self, store: str, url: str, cause: Any = None) -> None:
+        detail = f": {cause}" if cause is not None else ""
+        super().__init__(f"Store {store!r} could not connect to {url}{detail}")
+        self.store = store
+        self.url = url

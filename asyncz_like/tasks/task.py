@@ -1,0 +1,352 @@
+"""The Task: what to run, with which arguments, on which trigger, and its schedule state.
+
+A plain slotted class rather than a pydantic model: a scheduler holds hundreds of
+thousands of these and touches them on every wakeup, so validation happens once in
+``update_task`` (the edge) and the object itself stays small and fast.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from asyncz_like._callables import callable_name, check_arguments, reference_of, resolve_reference
+from asyncz_like._time import to_datetime
+from asyncz_like.abc import Trigger
+from asyncz_like.exceptions import TaskRestoreError
+from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
+
+if TYPE_CHECKING:
+    from asyncz_like.schedulers.base import BaseScheduler
+
+STATE_VERSION = 1
+_EMPTY_KWARGS: Mapping[str, Any] = {}
+
+#: the options a user may change on a task, and nothing else
+TASK_OPTIONS = frozenset(
+    {
+        "id",
+        "name",
+        "fn",
+        "args",
+        "kwargs",
+        "trigger",
+        "executor",
+        "mistrigger_grace_time",
+        "coalesce",
+        "max_instances",
+        "next_run_time",
+        "store_alias",
+    }
+)
+
+
+class Task:
+    """One scheduled callable. Create tasks through ``scheduler.add_task``."""
+
+    __slots__ = (
+        "id",
+        "name",
+        "fn",
+        "fn_reference",
+        "args",
+        "kwargs",
+        "trigger",
+        "executor",
+        "store_alias",
+        "mistrigger_grace_time",
+        "coalesce",
+        "max_instances",
+        "next_run_time",
+        "scheduler",
+        "pending",
+        "submitted",
+        "__weakref__",
+    )
+
+    id: str | None
+    name: str | None
+    fn: Callable[..., Any] | None
+    fn_reference: str | None
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    trigger: Trigger | None
+    executor: str | None
+    store_alias: str | None
+    mistrigger_grace_time: float | None
+    coalesce: bool
+    max_instances: int
+    next_run_time: datetime | None
+    scheduler: BaseScheduler | None
+    pending: bool
+    submitted: bool
+
+    def __init__(
+        self,
+        fn: Callable[..., Any] | str | None = None,
+        *,
+        id: str | None = None,
+        scheduler: BaseScheduler | None = None,
+        **options: Any,
+    ) -> None:
+        self.id = id if id is not None or fn is None else uuid4().hex
+        self.name = None
+        self.fn = None
+        self.fn_reference = None
+        self.args = ()
+        self.kwargs = _EMPTY_KWARGS  # type: ignore[assignment]
+        self.trigger = None
+        self.executor = None
+        self.store_alias = None
+        self.mistrigger_grace_time = 1.0
+        self.coalesce = True
+        self.max_instances = 1
+        self.next_run_time = None
+        self.scheduler = scheduler
+        self.pending = True
+        self.submitted = False
+        self.update_task(fn=fn, **options)
+
+    # -- validation at the edge --------------------------------------------------
+
+    def update_task(self, **updates: Any) -> None:
+        """Validate and apply changes; every error names the offending argument."""
+        unknown = set(updates) - TASK_OPTIONS
+        if unknown:
+            raise TypeError(f"update_task: unknown option(s) {sorted(unknown)}; allowed: {sorted(TASK_OPTIONS)}")
+        if "id" in updates:
+            task_id = updates["id"]
+            if task_id is not None and not (isinstance(task_id, str) and task_id):
+                raise TypeError(f"id: expected a non-empty string, got {task_id!r}")
+            if self.id is not None and task_id != self.id and not self.pending:
+                raise ValueError("id: the id of a stored task cannot be changed")
+            if task_id is not None:
+                self.id = task_id
+        fn = updates.get("fn")
+        if fn is not None:
+            self._set_fn(fn)
+        if "args" in updates:
+            args = updates["args"]
+            if args is None:
+                args = ()
+            if isinstance(args, (str, bytes)) or not isinstance(args, Iterable):
+                raise TypeError(f"args: expected a list or tuple of positional arguments, got {type(args).__name__}")
+            self.args = tuple(args)
+        if "kwargs" in updates:
+            kwargs = updates["kwargs"]
+            if kwargs is None:
+                kwargs = {}
+            if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+                raise TypeError(f"kwargs: expected a dict with string keys, got {type(kwargs).__name__}")
+            self.kwargs = dict(kwargs) if kwargs else _EMPTY_KWARGS  # type: ignore[assignment]
+        if self.fn is not None and ({"fn", "args", "kwargs"} & set(updates)):
+            check_arguments(self.fn, self.args, self.kwargs)
+        if "name" in updates:
+            name = updates["name"]
+            if name is not None and not isinstance(name, str):
+                raise TypeError(f"name: expected a string, got {type(name).__name__}")
+            self.name = name
+        if self.name is None and self.fn is not None:
+            self.name = callable_name(self.fn)
+        if "trigger" in updates:
+            trigger = updates["trigger"]
+            if trigger is not None and not isinstance(trigger, Trigger):
+                raise TypeError(f"trigger: expected a Trigger instance, got {type(trigger).__name__}")
+            self.trigger = trigger
+        if "executor" in updates:
+            self.executor = _optional_str(updates["executor"], "executor")
+        if "store_alias" in updates:
+            self.store_alias = _optional_str(updates["store_alias"], "store")
+        if "mistrigger_grace_time" in updates:
+            grace = updates["mistrigger_grace_time"]
+            if grace is not None:
+                if isinstance(grace, bool) or not isinstance(grace, numbers.Real) or grace <= 0:
+                    raise ValueError(f"mistrigger_grace_time: must be a positive number of seconds or None, got {grace!r}")
+                grace = float(grace)
+            self.mistrigger_grace_time = grace
+        if "coalesce" in updates:
+            coalesce = updates["coalesce"]
+            if not isinstance(coalesce, bool):
+                raise TypeError(f"coalesce: expected True or False, got {coalesce!r}")
+            self.coalesce = coalesce
+        if "max_instances" in updates:
+            max_instances = updates["max_instances"]
+            if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances <= 0:
+                raise ValueError(f"max_instances: must be a positive integer, got {max_instances!r}")
+            self.max_instances = max_instances
+        if "next_run_time" in updates:
+            value = updates["next_run_time"]
+            tz = self.scheduler.timezone if self.scheduler is not None else None
+            if value is not None and tz is None and isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError("next_run_time: a naive datetime needs a scheduler time zone to be read in")
+            self.next_run_time = to_datetime(value, tz, "next_run_time") if tz is not None else value
+
+    def _set_fn(self, fn: Callable[..., Any] | str) -> None:
+        if isinstance(fn, str):
+            self.fn_reference = fn
+            self.fn = resolve_reference(fn, "fn")
+            if not callable(self.fn):
+                raise TypeError(f"fn: {fn!r} refers to a {type(self.fn).__name__}, which is not callable")
+        elif callable(fn):
+            self.fn = fn
+            self.fn_reference = reference_of(fn)
+        else:
+            raise TypeError(f"fn: expected a callable or a 'package.module:name' reference, got {type(fn).__name__}")
+
+    # -- schedule ----------------------------------------------------------------
+
+    def get_run_times(self, timezone: tzinfo, now: datetime, limit: int = 100_000) -> list[datetime]:
+        """Every fire time from ``next_run_time`` up to and including ``now``."""
+        run_times: list[datetime] = []
+        next_run_time = self.next_run_time
+        trigger = self.trigger
+        while next_run_time is not None and next_run_time <= now and len(run_times) < limit:
+            run_times.append(next_run_time)
+            if trigger is None:
+                break
+            next_run_time = trigger.get_next_trigger_time(timezone, next_run_time, now)
+        return run_times
+
+    @property
+    def schedule_state(self) -> TaskScheduleState:
+        if self.pending:
+            return TaskScheduleState.PENDING
+        if self.next_run_time is None:
+            return TaskScheduleState.PAUSED
+        return TaskScheduleState.SCHEDULED
+
+    @property
+    def paused(self) -> bool:
+        return not self.pending and self.next_run_time is None
+
+    # -- conveniences that go through the owning scheduler -----------------------
+
+    def _owner(self) -> BaseScheduler:
+        if self.scheduler is None:
+            raise RuntimeError(f"task {self.id!r} is not attached to a scheduler")
+        return self.scheduler
+
+    def update(self, **updates: Any) -> Task:
+        self._owner().update_task(self.id, self.store_alias, **updates)  # type: ignore[arg-type]
+        return self
+
+    def reschedule(self, trigger: Trigger | str, **trigger_args: Any) -> Task:
+        self._owner().reschedule_task(self.id, self.store_alias, trigger, **trigger_args)  # type: ignore[arg-type]
+        return self
+
+    def pause(self) -> Task:
+        self._owner().pause_task(self.id, self.store_alias)  # type: ignore[arg-type]
+        return self
+
+    def resume(self) -> Task | None:
+        return self._owner().resume_task(self.id, self.store_alias)  # type: ignore[arg-type]
+
+    def delete(self) -> None:
+        self._owner().delete_task(self.id, self.store_alias)  # type: ignore[arg-type]
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorator mode: ``@scheduler.add_task("interval", seconds=5)`` binds ``fn`` here."""
+        if self.fn is not None:
+            raise TypeError(f"task {self.id!r} already has a function; it is not a decorator")
+        if self.id is None:
+            self.id = uuid4().hex
+        self.update_task(fn=fn, args=self.args, kwargs=self.kwargs)
+        self._owner().add_task(self)
+        return fn
+
+    def snapshot(self) -> TaskInfo:
+        trigger = self.trigger
+        name: str | None = callable_name(self.fn) if self.fn is not None else None
+        if name is None and self.fn_reference:
+            name = self.fn_reference.rsplit(":", 1)[-1]
+        return TaskInfo(
+            id=self.id,
+            name=self.name,
+            callable_name=name,
+            callable_reference=self.fn_reference,
+            trigger_alias=getattr(trigger, "alias", None),
+            trigger_name=type(trigger).__name__ if trigger is not None else None,
+            trigger_description=str(trigger) if trigger is not None else None,
+            executor=self.executor,
+            store_alias=self.store_alias,
+            schedule_state=self.schedule_state,
+            next_run_time=self.next_run_time,
+            coalesce=self.coalesce,
+            max_instances=self.max_instances,
+            mistrigger_grace_time=self.mistrigger_grace_time,
+            pending=self.pending,
+            paused=self.paused,
+            submitted=self.submitted,
+        )
+
+    # -- persistence -------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Plain state for persistent stores. Needs an importable function reference."""
+        if self.fn_reference is None:
+            raise ValueError(
+                f"fn: task {self.id!r} runs {self.name!r}, which has no importable 'module:name' "
+                "reference (a lambda, nested function or instance method), so it cannot be stored "
+                "persistently; use a module-level function"
+            )
+        return {
+            "version": STATE_VERSION,
+            "id": self.id,
+            "name": self.name,
+            "fn_reference": self.fn_reference,
+            "args": self.args,
+            "kwargs": dict(self.kwargs),
+            "trigger": self.trigger,
+            "executor": self.executor,
+            "mistrigger_grace_time": self.mistrigger_grace_time,
+            "coalesce": self.coalesce,
+            "max_instances": self.max_instances,
+            "next_run_time": self.next_run_time,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        version = state.get("version")
+        if version != STATE_VERSION:
+            raise TaskRestoreError(state.get("id"), f"unsupported state version {version!r}")
+        try:
+            fn = resolve_reference(state["fn_reference"], "fn")
+        except Exception as exc:
+            raise TaskRestoreError(state.get("id"), f"{type(exc).__name__}: {exc}") from exc
+        self.id = state["id"]
+        self.name = state["name"]
+        self.fn = fn
+        self.fn_reference = state["fn_reference"]
+        self.args = tuple(state["args"])
+        self.kwargs = state["kwargs"] or _EMPTY_KWARGS
+        self.trigger = state["trigger"]
+        self.executor = state["executor"]
+        self.store_alias = None
+        self.mistrigger_grace_time = state["mistrigger_grace_time"]
+        self.coalesce = state["coalesce"]
+        self.max_instances = state["max_instances"]
+        self.next_run_time = state["next_run_time"]
+        self.scheduler = None
+        self.pending = False
+        self.submitted = False
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Task:
+        """Rebuild a stored task; raises TaskRestoreError saying why it cannot be."""
+        task = cls.__new__(cls)
+        task.__setstate__(state)
+        return task
+
+    def __repr__(self) -> str:
+        return f"<Task (id={self.id!r} name={self.name!r} trigger={self.trigger} next_run_time={self.next_run_time})>"
+
+    def __str__(self) -> str:
+        return f"{self.name} (trigger: {self.trigger}, next run at: {self.next_run_time})"
+
+
+def _optional_str(value: Any, argument: str) -> str | None:
+    if value is not None and not (isinstance(value, str) and value):
+        raise TypeError(f"{argument}: expected an alias string, got {value!r}")
+    return value  # type: ignore[no-any-return]

@@ -1,0 +1,82 @@
+"""Fire every fixed span of elapsed time."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from numbers import Real
+from typing import Any
+
+from asyncz_like._time import local_timezone, to_datetime
+from asyncz_like.abc import Trigger
+from asyncz_like.triggers.base import apply_jitter, check_jitter, resolve_timezone, zone_name
+
+
+class IntervalTrigger(Trigger):
+    """Fires at ``start_at + k * interval``. The span is elapsed (real) time, so across a
+    DST change a daily interval keeps 24 real hours and the wall-clock hour moves; use
+    the cron trigger for "every day at 09:00".
+
+    Fire times sit on a grid anchored at ``start_at`` (default: now + interval), so
+    jitter and late runs never make the schedule drift.
+    """
+
+    alias = "interval"
+    __slots__ = ("interval", "start_at", "end_at", "timezone")
+
+    def __init__(
+        self,
+        weeks: float = 0,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+        start_at: datetime | date | str | None = None,
+        end_at: datetime | date | str | None = None,
+        timezone: str | tzinfo | None = None,
+        jitter: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if kwargs:
+            raise TypeError(f"interval trigger: unexpected argument(s) {sorted(kwargs)}")
+        for name, value in (("weeks", weeks), ("days", days), ("hours", hours), ("minutes", minutes), ("seconds", seconds)):
+            if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
+                raise ValueError(f"{name}: must be a non-negative number, got {value!r}")
+        interval = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if interval <= timedelta(0):
+            raise ValueError("interval: weeks/days/hours/minutes/seconds must add up to more than zero")
+        tz = resolve_timezone(timezone, start_at if isinstance(start_at, datetime) else None) or local_timezone()
+        self.interval = interval
+        self.timezone = tz
+        self.start_at = to_datetime(start_at, tz, "start_at") if start_at is not None else datetime.now(tz) + interval
+        self.end_at = to_datetime(end_at, tz, "end_at")
+        if self.end_at is not None and self.end_at < self.start_at:
+            raise ValueError(f"end_at: {self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
+        self.jitter = check_jitter(jitter)
+
+    def get_next_trigger_time(self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None) -> datetime | None:
+        start = self.start_at
+        if previous_time is None:
+            reference = now if now is not None else datetime.now(self.timezone)
+            if reference <= start:
+                next_time = start
+            else:
+                steps = -((start - reference) // self.interval)  # ceil division
+                next_time = start + self.interval * steps
+        else:
+            steps = (previous_time - start) // self.interval + 1
+            next_time = start + self.interval * max(steps, 0)
+        if self.end_at is not None and next_time > self.end_at:
+            return None
+        return apply_jitter(next_time.astimezone(self.timezone), self.jitter)
+
+    def __str__(self) -> str:
+        return f"interval[{self.interval}]"
+
+    def __repr__(self) -> str:
+        parts = [f"interval={self.interval!r}", f"start_at='{self.start_at.isoformat()}'"]
+        if self.end_at is not None:
+            parts.append(f"end_at='{self.end_at.isoformat()}'")
+        parts.append(f"timezone='{zone_name(self.timezone)}'")
+        if self.jitter:
+            parts.append(f"jitter={self.jitter}")
+        return f"<IntervalTrigger ({', '.join(parts)})>"

@@ -66,7 +66,9 @@ def check_arguments(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[
     try:
         signature.bind(*args, **kwargs)
     except TypeError as exc:
-        raise ValueError(f"args/kwargs: they do not fit the signature of {callable_name(fn)}{signature}: {exc}") from exc
+        raise ValueError(
+            f"args/kwargs: they do not fit the signature of {callable_name(fn)}{signature}: {exc}"
+        ) from exc
 
 
 def is_coroutine_callable(fn: Any) -> bool:

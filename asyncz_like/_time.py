@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone as dt_timezone, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 from functools import lru_cache
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 UTC = dt_timezone.utc
@@ -38,6 +40,10 @@ def local_timezone() -> tzinfo:
         return UTC
 
 
+@overload
+def to_datetime(value: None, tz: tzinfo, argument: str) -> None: ...
+@overload
+def to_datetime(value: datetime | date | str, tz: tzinfo, argument: str) -> datetime: ...
 def to_datetime(value: datetime | date | str | None, tz: tzinfo, argument: str) -> datetime | None:
     """Accept a datetime, date or ISO string; naive values are read in ``tz``."""
     if value is None:

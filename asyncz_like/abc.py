@@ -109,7 +109,7 @@ class Store(ABC):
         self.scheduler = scheduler
         self.alias = alias
 
-    def shutdown(self) -> None:
+    def shutdown(self) -> None:  # noqa: B027 - optional hook, most stores need it
         """Release connections."""
 
     @abstractmethod
@@ -147,9 +147,7 @@ class Store(ABC):
 
     supports_claims: ClassVar[bool] = False
 
-    def claim_due_tasks(
-        self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None
-    ) -> list[Task]:
+    def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Due tasks that ``owner`` may now run; by default every due task (one scheduler)."""
         due = self.get_due_tasks(now)
         return due if limit is None else due[:limit]
@@ -171,6 +169,6 @@ class Serializer(ABC):
 
 
 EventCallback = Any  # Callable[[SchedulerEvent], Any] or an async function
-__all__ = ["Executor", "EventCallback", "Serializer", "SetAsideTask", "Store", "Trigger"]
+__all__ = ["EventCallback", "Executor", "Serializer", "SetAsideTask", "Store", "Trigger"]
 if TYPE_CHECKING:
     _unused: SchedulerEvent

@@ -39,9 +39,7 @@ class ConflictIdError(AsynczException, KeyError):
 
 class MaximumInstancesError(AsynczException):
     def __init__(self, task_id: str | None, max_instances: int) -> None:
-        super().__init__(
-            f"Task {task_id!r} has already reached its maximum number of instances ({max_instances})."
-        )
+        super().__init__(f"Task {task_id!r} has already reached its maximum number of instances ({max_instances}).")
         self.task_id = task_id
         self.max_instances = max_instances
 

@@ -63,12 +63,16 @@ def plugin_class(group: str, name: str) -> type[Any]:
     else:
         entry_point = _group(group).get(name)
         if entry_point is None:
-            raise LookupError(f"{kind}: no {kind} plugin registered as {name!r}; known {kind}s: {', '.join(aliases(group)) or 'none'}")
+            raise LookupError(
+                f"{kind}: no {kind} plugin registered as {name!r}; known {kind}s: {', '.join(aliases(group)) or 'none'}"
+            )
         cls = entry_point.load()
         origin = f"entry point {name!r} ({entry_point.value})"
     base = BASES[group]
     if not (isinstance(cls, type) and issubclass(cls, base)):
-        raise TypeError(f"{kind}: {origin} is {cls!r}, which is not a subclass of {base.__module__}.{base.__qualname__}")
+        raise TypeError(
+            f"{kind}: {origin} is {cls!r}, which is not a subclass of {base.__module__}.{base.__qualname__}"
+        )
     _classes[key] = cls
     return cls
 
@@ -83,5 +87,8 @@ def create(group: str, plugin: Any, options: dict[str, Any] | None = None) -> An
     if isinstance(plugin, type) and issubclass(plugin, base):
         return plugin(**(options or {}))
     if not isinstance(plugin, str):
-        raise TypeError(f"{_KINDS[group]}: expected an alias, a 'module:Class' string or a {base.__name__}, got {type(plugin).__name__}")
+        raise TypeError(
+            f"{_KINDS[group]}: expected an alias, a 'module:Class' string or a {base.__name__}, "
+            f"got {type(plugin).__name__}"
+        )
     return plugin_class(group, plugin)(**(options or {}))

@@ -48,23 +48,23 @@ class Task:
     """One scheduled callable. Create tasks through ``scheduler.add_task``."""
 
     __slots__ = (
-        "id",
-        "name",
+        "__weakref__",
+        "args",
+        "coalesce",
+        "executor",
         "fn",
         "fn_reference",
-        "args",
+        "id",
         "kwargs",
-        "trigger",
-        "executor",
-        "store_alias",
-        "mistrigger_grace_time",
-        "coalesce",
         "max_instances",
+        "mistrigger_grace_time",
+        "name",
         "next_run_time",
-        "scheduler",
         "pending",
+        "scheduler",
+        "store_alias",
         "submitted",
-        "__weakref__",
+        "trigger",
     )
 
     id: str | None
@@ -164,7 +164,9 @@ class Task:
             grace = updates["mistrigger_grace_time"]
             if grace is not None:
                 if isinstance(grace, bool) or not isinstance(grace, numbers.Real) or grace <= 0:
-                    raise ValueError(f"mistrigger_grace_time: must be a positive number of seconds or None, got {grace!r}")
+                    raise ValueError(
+                        f"mistrigger_grace_time: must be a positive number of seconds or None, got {grace!r}"
+                    )
                 grace = float(grace)
             self.mistrigger_grace_time = grace
         if "coalesce" in updates:
@@ -198,17 +200,21 @@ class Task:
 
     # -- schedule ----------------------------------------------------------------
 
-    def get_run_times(self, timezone: tzinfo, now: datetime, limit: int = 100_000) -> list[datetime]:
+    def get_run_times(self, timezone: tzinfo, now: datetime) -> list[datetime]:
         """Every fire time from ``next_run_time`` up to and including ``now``."""
+        return self.due_run_times(timezone, now)[0]
+
+    def due_run_times(
+        self, timezone: tzinfo, now: datetime, limit: int = 100_000
+    ) -> tuple[list[datetime], datetime | None]:
+        """The due fire times (at most ``limit``) and the first one after them, in one walk."""
         run_times: list[datetime] = []
         next_run_time = self.next_run_time
         trigger = self.trigger
         while next_run_time is not None and next_run_time <= now and len(run_times) < limit:
             run_times.append(next_run_time)
-            if trigger is None:
-                break
-            next_run_time = trigger.get_next_trigger_time(timezone, next_run_time, now)
-        return run_times
+            next_run_time = None if trigger is None else trigger.get_next_trigger_time(timezone, next_run_time, now)
+        return run_times, next_run_time
 
     @property
     def schedule_state(self) -> TaskScheduleState:
@@ -320,7 +326,7 @@ class Task:
         self.fn = fn
         self.fn_reference = state["fn_reference"]
         self.args = tuple(state["args"])
-        self.kwargs = state["kwargs"] or _EMPTY_KWARGS
+        self.kwargs = state["kwargs"] or _EMPTY_KWARGS  # type: ignore[assignment]
         self.trigger = state["trigger"]
         self.executor = state["executor"]
         self.store_alias = None

@@ -16,14 +16,18 @@ class DateTrigger(Trigger):
     alias = "date"
     __slots__ = ("run_at",)
 
-    def __init__(self, run_at: datetime | date | str | None = None, timezone: str | tzinfo | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, run_at: datetime | date | str | None = None, timezone: str | tzinfo | None = None, **kwargs: Any
+    ) -> None:
         if kwargs:
             raise TypeError(f"date trigger: unexpected argument(s) {sorted(kwargs)}")
         tz = resolve_timezone(timezone) or local_timezone()
         self.jitter = None
         self.run_at = to_datetime(run_at, tz, "run_at") if run_at is not None else datetime.now(tz)
 
-    def get_next_trigger_time(self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None) -> datetime | None:
+    def get_next_trigger_time(
+        self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None
+    ) -> datetime | None:
         return self.run_at if previous_time is None else None
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ class IntervalTrigger(Trigger):
     """
 
     alias = "interval"
-    __slots__ = ("interval", "start_at", "end_at", "timezone")
+    __slots__ = ("end_at", "interval", "start_at", "timezone")
 
     def __init__(
         self,
@@ -38,7 +38,13 @@ class IntervalTrigger(Trigger):
     ) -> None:
         if kwargs:
             raise TypeError(f"interval trigger: unexpected argument(s) {sorted(kwargs)}")
-        for name, value in (("weeks", weeks), ("days", days), ("hours", hours), ("minutes", minutes), ("seconds", seconds)):
+        for name, value in (
+            ("weeks", weeks),
+            ("days", days),
+            ("hours", hours),
+            ("minutes", minutes),
+            ("seconds", seconds),
+        ):
             if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
                 raise ValueError(f"{name}: must be a non-negative number, got {value!r}")
         interval = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
@@ -53,7 +59,9 @@ class IntervalTrigger(Trigger):
             raise ValueError(f"end_at: {self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
         self.jitter = check_jitter(jitter)
 
-    def get_next_trigger_time(self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None) -> datetime | None:
+    def get_next_trigger_time(
+        self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None
+    ) -> datetime | None:
         start = self.start_at
         if previous_time is None:
             reference = now if now is not None else datetime.now(self.timezone)

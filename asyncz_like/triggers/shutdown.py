@@ -20,7 +20,9 @@ class ShutdownTrigger(Trigger):
             raise TypeError(f"shutdown trigger: unexpected argument(s) {sorted(kwargs)}")
         self.jitter = None
 
-    def get_next_trigger_time(self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None) -> datetime | None:
+    def get_next_trigger_time(
+        self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None
+    ) -> datetime | None:
         return None
 
     def __str__(self) -> str:

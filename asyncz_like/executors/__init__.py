@@ -1,0 +1,1 @@
+"""Built-in executors. Each is also registered as an entry point under ``asyncz_like.executors``."""

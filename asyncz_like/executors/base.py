@@ -1,0 +1,81 @@
+"""Shared executor behaviour: instance counting for ``max_instances`` and reporting outcomes."""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from collections.abc import Sequence
+from datetime import datetime
+from threading import Lock
+from typing import TYPE_CHECKING
+
+from asyncz_like.abc import Executor
+from asyncz_like.events import TASK_ERROR, TASK_EXECUTED
+from asyncz_like.exceptions import MaximumInstancesError
+from asyncz_like.executors.runner import Outcome, failure_outcome, outcome_events
+
+if TYPE_CHECKING:
+    from asyncz_like.schedulers.base import BaseScheduler
+    from asyncz_like.tasks.task import Task
+
+
+class BaseExecutor(Executor):
+    """Counts runs in flight per task; subclasses only say how to start a run."""
+
+    def __init__(self) -> None:
+        self.scheduler: BaseScheduler | None = None
+        self.alias: str | None = None
+        self.logger = logging.getLogger("asyncz_like.executors")
+        self._instances: dict[str, int] = {}
+        self._instances_lock = Lock()
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        self.scheduler = scheduler
+        self.alias = alias
+        self.logger = logging.getLogger(f"asyncz_like.executors.{alias}")
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Nothing to release by default."""
+
+    def send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        task_id = task.id or ""
+        with self._instances_lock:
+            running = self._instances.get(task_id, 0)
+            if running >= task.max_instances:
+                raise MaximumInstancesError(task.id, task.max_instances)
+            self._instances[task_id] = running + 1
+        try:
+            self.do_send_task(task, run_times)
+        except BaseException:
+            self._release(task_id)
+            raise
+
+    def running_instances(self, task_id: str) -> int:
+        return self._instances.get(task_id, 0)
+
+    @abstractmethod
+    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        """Start the run without waiting for it; call ``task_finished`` when it ends."""
+
+    def _release(self, task_id: str) -> None:
+        with self._instances_lock:
+            left = self._instances.get(task_id, 0) - 1
+            if left > 0:
+                self._instances[task_id] = left
+            else:
+                self._instances.pop(task_id, None)
+
+    def task_finished(self, task: Task, outcomes: Sequence[Outcome]) -> None:
+        """Free the instance slot, log failures, and tell listeners what happened."""
+        self._release(task.id or "")
+        for _run_time, ok, _value, exc, _tb in outcomes:
+            if not ok:
+                self.logger.error("Task %r raised an exception", task.name, exc_info=exc)
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.listens_to(TASK_EXECUTED | TASK_ERROR):
+            for event in outcome_events(task.id, task.store_alias, self.alias, outcomes):
+                scheduler.dispatch_event(event)
+
+    def task_crashed(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
+        """The machinery itself failed (a broken pool): every run of this submission failed."""
+        self.task_finished(task, [failure_outcome(run_time, exc) for run_time in run_times])

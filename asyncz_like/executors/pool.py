@@ -1,0 +1,69 @@
+"""Run tasks in a pool of threads (coroutine functions get an event loop of their own there)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from asyncz_like._callables import is_coroutine_callable
+from asyncz_like.executors.base import BaseExecutor
+from asyncz_like.executors.runner import Outcome, run_async, run_sync
+
+if TYPE_CHECKING:
+    from asyncz_like.tasks.task import Task
+
+
+def _run_in_thread(task: Task, run_times: Sequence[datetime]) -> list[Outcome]:
+    fn = task.fn
+    assert fn is not None
+    if is_coroutine_callable(fn):
+        return asyncio.run(run_async(fn, task.args, task.kwargs, run_times))
+    return run_sync(fn, task.args, task.kwargs, run_times)
+
+
+def check_max_workers(max_workers: Any) -> int:
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0:
+        raise ValueError(f"max_workers: must be a positive integer, got {max_workers!r}")
+    return max_workers
+
+
+class ThreadPoolExecutor(BaseExecutor):
+    """``max_workers`` threads; ``pool_kwargs`` go to ``concurrent.futures.ThreadPoolExecutor``."""
+
+    def __init__(self, max_workers: int = 10, pool_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"threadpool executor: unexpected argument(s) {sorted(kwargs)}")
+        super().__init__()
+        self.max_workers = check_max_workers(max_workers)
+        self.pool_kwargs = dict(pool_kwargs or {})
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        super().start(scheduler, alias)
+        if self.pool is None:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix=f"asyncz_like-{alias}", **self.pool_kwargs
+            )
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait)
+            self.pool = None
+
+    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        if self.pool is None:
+            raise RuntimeError(f"executor {self.alias!r} is not started")
+        future = self.pool.submit(_run_in_thread, task, run_times)
+        future.add_done_callback(lambda f: self._done(task, run_times, f))
+
+    def _done(
+        self, task: Task, run_times: Sequence[datetime], future: concurrent.futures.Future[list[Outcome]]
+    ) -> None:
+        exc = future.exception()
+        if exc is not None:
+            self.task_crashed(task, run_times, exc)
+        else:
+            self.task_finished(task, future.result())

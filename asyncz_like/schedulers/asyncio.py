@@ -1,0 +1,200 @@
+"""Schedulers driven by an asyncio event loop.
+
+The loop only keeps the timer. When a store does disk or network I/O the processing
+pass runs in a single helper thread, so a slow database never stalls the loop; with
+only in-memory stores the pass runs on the loop itself (no thread hop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from typing import Any
+
+from asyncz_like.abc import Executor
+from asyncz_like.events import SchedulerEvent
+from asyncz_like.executors.asyncio import AsyncIOExecutor
+from asyncz_like.schedulers.base import BaseScheduler, SchedulerState
+
+
+class AsyncIOScheduler(BaseScheduler):
+    """Uses the running loop, or ``event_loop=``, or starts a loop in a daemon thread when
+    there is none (``isolated_event_loop=True`` forces that)."""
+
+    def __init__(
+        self,
+        global_config: dict[str, Any] | None = None,
+        *,
+        event_loop: asyncio.AbstractEventLoop | None = None,
+        isolated_event_loop: bool = False,
+        **options: Any,
+    ) -> None:
+        self.event_loop: asyncio.AbstractEventLoop | None = event_loop
+        self.isolated_event_loop = isolated_event_loop
+        self.event_loop_thread: threading.Thread | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self._io_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pass_running = False
+        self._pass_again = False
+        self._wakeup_queued = False
+        self._background: set[Any] = set()
+        super().__init__(global_config, **options)
+
+    # -- loop ownership ----------------------------------------------------------
+
+    def _ensure_loop(self) -> None:
+        if self.event_loop is not None and not self.event_loop.is_closed():
+            return
+        if not self.isolated_event_loop:
+            try:
+                self.event_loop = asyncio.get_running_loop()
+                return
+            except RuntimeError:
+                pass
+        ready = threading.Event()
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self.event_loop = loop
+        self.event_loop_thread = threading.Thread(target=run, name="asyncz_like-loop", daemon=True)
+        self.event_loop_thread.start()
+        ready.wait()
+
+    def _stop_own_loop(self) -> None:
+        thread, loop = self.event_loop_thread, self.event_loop
+        if thread is None or loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        if threading.current_thread() is not thread:
+            thread.join(5)
+            loop.close()
+            self.event_loop = None
+        self.event_loop_thread = None
+
+    def start(self, paused: bool = False) -> bool:
+        self._ensure_loop()
+        return super().start(paused)
+
+    def shutdown(self, wait: bool = True) -> bool:
+        stopped = super().shutdown(wait)
+        if stopped:
+            if self._io_pool is not None:
+                self._io_pool.shutdown(wait=False)
+                self._io_pool = None
+            self._stop_own_loop()
+        return stopped
+
+    def create_default_executor(self) -> Executor:
+        return AsyncIOExecutor()
+
+    # -- timer and wakeups -------------------------------------------------------
+
+    def _call_in_loop(self, callback: Any, *args: Any) -> None:
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            callback(*args)
+        else:
+            loop.call_soon_threadsafe(callback, *args)
+
+    def start_timer(self, wait_seconds: float | None = None) -> None:
+        self.stop_timer()
+        if wait_seconds is not None and self.event_loop is not None:
+            self.timer = self.event_loop.call_later(wait_seconds, self.wakeup)
+
+    def stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def wakeup(self) -> None:
+        """Queue one pass on the loop; many wakeups before it runs make a single pass."""
+        if self._wakeup_queued:
+            return
+        self._wakeup_queued = True
+        self._call_in_loop(self._wakeup_now)
+
+    def _wakeup_now(self) -> None:
+        self._wakeup_queued = False
+        if self.state != SchedulerState.STATE_RUNNING:
+            return
+        if self._pass_running:
+            self._pass_again = True
+            return
+        self.stop_timer()
+        if not any(store.blocking_io for store in self.stores.values()):
+            self.start_timer(self.process_tasks())
+            return
+        if self._io_pool is None:
+            self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asyncz_like-store-io")
+        self._pass_running = True
+        loop = self.event_loop
+        assert loop is not None
+        future = loop.run_in_executor(self._io_pool, self.process_tasks)
+        future.add_done_callback(self._pass_done)
+
+    def _pass_done(self, future: asyncio.Future[float | None]) -> None:
+        self._pass_running = False
+        if future.cancelled():
+            return
+        exc = future.exception()
+        wait_seconds = self.store_retry_interval if exc is not None else future.result()
+        if exc is not None:
+            self.logger.error("Processing pass failed", exc_info=exc)
+        if self._pass_again:
+            self._pass_again = False
+            self.wakeup()
+        else:
+            self.start_timer(wait_seconds)
+
+    # -- async listeners ---------------------------------------------------------
+
+    def run_coroutine_listener(self, result: Any, event: SchedulerEvent) -> None:
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            super().run_coroutine_listener(result, event)
+            return
+
+        async def guarded() -> None:
+            try:
+                await result
+            except Exception:
+                self.logger.exception("Error in async listener for %s", event)
+
+        def schedule() -> None:
+            handle = loop.create_task(guarded())
+            self._background.add(handle)
+            handle.add_done_callback(self._background.discard)
+
+        self._call_in_loop(schedule)
+
+
+class NativeAsyncIOScheduler(AsyncIOScheduler):
+    """For code that lives in a running loop: ``await scheduler.start()`` and
+    ``await scheduler.shutdown()``, which waits for runs in flight when ``wait`` is true."""
+
+    async def start(self, paused: bool = False) -> bool:  # type: ignore[override]
+        self.event_loop = asyncio.get_running_loop()
+        return super().start(paused)
+
+    async def shutdown(self, wait: bool = True) -> bool:  # type: ignore[override]
+        executors = [executor for executor in self.executors.values() if isinstance(executor, AsyncIOExecutor)]
+        stopped = BaseScheduler.shutdown(self, wait)
+        if stopped:
+            if self._io_pool is not None:
+                self._io_pool.shutdown(wait=False)
+                self._io_pool = None
+            if wait:
+                for executor in executors:
+                    await executor.wait_running()
+        return stopped

@@ -166,3 +166,57 @@ def test_jitter_delays_within_bounds(trigger_class: type[Any]) -> None:
     for _ in range(20):
         fire = trigger.get_next_trigger_time(BERLIN, None, at("2026-01-08", "08:00"))
         assert at("2026-01-08") <= fire <= at("2026-01-08", "09:01")
+
+
+REPORTS: list[str] = []
+
+
+def send_report(label: str) -> None:
+    """Module level, so the task has an importable reference like a stored task needs."""
+    REPORTS.append(label)
+
+
+async def test_runs_through_the_scheduler_by_its_alias(trigger_class: type[Any]) -> None:
+    from asyncz_like import TASK_EXECUTED, AsyncIOScheduler, Task, TaskExecutionEvent
+
+    REPORTS.clear()
+    ran: list[datetime] = []
+
+    def on_executed(event: TaskExecutionEvent) -> None:
+        assert event.scheduled_run_time is not None
+        ran.append(event.scheduled_run_time)
+
+    scheduler = AsyncIOScheduler(timezone="Europe/Berlin", executors={"default": {"type": "debug"}})
+    scheduler.add_listener(on_executed, TASK_EXECUTED)
+    scheduler.start()
+    try:
+        added_at = datetime.now(BERLIN)
+        task = scheduler.add_task(send_report, "business_days", args=["daily"], id="report", hour=9, country="DE")
+        assert isinstance(task.trigger, trigger_class)
+        assert task.trigger.timezone == BERLIN  # the scheduler's zone, as for built-in triggers
+        # Scheduled from the real clock: the next business day at 09:00 Berlin time.
+        first = task.next_run_time
+        assert first is not None and added_at < first <= added_at + timedelta(days=7)
+        assert (first.astimezone(BERLIN).hour, first.astimezone(BERLIN).minute) == (9, 0)
+        assert task.trigger.is_business_day(first.astimezone(BERLIN).date())
+
+        info = scheduler.get_task_info("report")
+        assert info is not None
+        assert (info.trigger_alias, info.trigger_description) == ("business_days", "business_days[09:00 DE]")
+
+        # From here on an explicit clock: Christmas Eve runs, Christmas Day (a Friday) does not.
+        scheduler.update_task("report", next_run_time=at("2026-12-24"))
+        scheduler.process_tasks(now=at("2026-12-24", "09:00:00.5"))
+        assert scheduler.get_task("report").next_run_time == at("2026-12-28")  # type: ignore[union-attr]
+        scheduler.process_tasks(now=at("2026-12-25", "09:00"))
+        scheduler.process_tasks(now=at("2026-12-28", "09:00"))
+        assert ran == [at("2026-12-24"), at("2026-12-28")]
+        assert REPORTS == ["daily", "daily"]
+        assert scheduler.get_task("report").next_run_time == at("2026-12-29")  # type: ignore[union-attr]
+
+        # The state a persistent store keeps restores to a task with the same schedule.
+        restored = Task.from_state(pickle.loads(pickle.dumps(scheduler.get_task("report").__getstate__())))  # type: ignore[union-attr]
+        assert restored.trigger == task.trigger
+        assert restored.trigger.get_next_trigger_time(BERLIN, at("2026-12-31")) == at("2027-01-04")  # type: ignore[union-attr]
+    finally:
+        scheduler.shutdown(wait=False)

@@ -45,7 +45,13 @@ from asyncz_like.exceptions import (
     TaskLookupError,
     TaskRestoreError,
 )
-from asyncz_like.schedulers import AsyncIOScheduler, BaseScheduler, NativeAsyncIOScheduler, SchedulerState
+from asyncz_like.schedulers import (
+    AsyncIOScheduler,
+    BaseScheduler,
+    ManualScheduler,
+    NativeAsyncIOScheduler,
+    SchedulerState,
+)
 from asyncz_like.tasks import Task, TaskInfo, TaskScheduleState
 
 __all__ = [
@@ -76,6 +82,7 @@ __all__ = [
     "ConflictIdError",
     "DecryptionError",
     "Executor",
+    "ManualScheduler",
     "MaximumInstancesError",
     "NativeAsyncIOScheduler",
     "SchedulerAlreadyRunningError",

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from asyncz_like import plugins
-from asyncz_like._time import local_timezone, to_timezone
+from asyncz_like._time import UTC, local_timezone, to_timezone
 from asyncz_like._undefined import undefined
 from asyncz_like.abc import Executor, Store, Trigger
 from asyncz_like.events import (
@@ -93,6 +93,7 @@ class BaseScheduler(ABC):
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"
         self.lease_seconds = 30.0
+        self.clock: Callable[[], datetime] = _utc_now
         self.setup(global_config, **options)
 
     # -- configuration -----------------------------------------------------------
@@ -118,6 +119,11 @@ class BaseScheduler(ABC):
             self.store_retry_interval = cfg.as_number(config.pop("store_retry_interval"), "store_retry_interval")
         if "lease_seconds" in config:
             self.lease_seconds = cfg.as_number(config.pop("lease_seconds"), "lease_seconds")
+        if "clock" in config:
+            clock = config.pop("clock")
+            if not callable(clock):
+                raise TypeError(f"clock: expected a callable returning an aware datetime, got {type(clock).__name__}")
+            self.clock = clock
         if "scheduler_id" in config:
             self.scheduler_id = str(config.pop("scheduler_id"))
         defaults = config.pop("task_defaults", None) or {}
@@ -147,6 +153,10 @@ class BaseScheduler(ABC):
         self.lock_path = config.pop("lock_path", None)
         if config:
             raise TypeError(f"scheduler: unknown option(s) {sorted(config)}")
+
+    def now(self) -> datetime:
+        """The scheduler's clock (``clock=`` option; tests pass a fixed one) in its zone."""
+        return self.clock().astimezone(self.timezone)
 
     # -- life cycle --------------------------------------------------------------
 
@@ -209,7 +219,7 @@ class BaseScheduler(ABC):
         return True
 
     def run_shutdown_tasks(self) -> None:
-        now = datetime.now(self.timezone)
+        now = self.now()
         with self.store_lock:
             for alias, store in self.stores.items():
                 try:
@@ -409,6 +419,8 @@ class BaseScheduler(ABC):
         if fn_or_task is not None and fn is not None:
             raise TypeError("fn: given twice (positionally and as fn=)")
         target = fn_or_task if fn_or_task is not None else fn
+        if trigger is None and (isinstance(target, Trigger) or (isinstance(target, str) and ":" not in target)):
+            trigger, target = target, None  # decorator form: @add_task("interval", seconds=5)
         if isinstance(target, Task):
             task = target
             task.scheduler = self
@@ -445,7 +457,7 @@ class BaseScheduler(ABC):
     def real_add_task(self, task: Task, replace_existing: bool, start_task: bool) -> None:
         if start_task:
             assert task.trigger is not None
-            task.next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, datetime.now(self.timezone))
+            task.next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, self.now())
         alias = task.store_alias or "default"
         store = self.lookup_store(alias)
         task.store_alias = alias
@@ -512,7 +524,7 @@ class BaseScheduler(ABC):
         self, task_id: str | Task, store: str | None = None, trigger: Trigger | str | None = None, **trigger_args: Any
     ) -> Task:
         new_trigger = self.create_trigger(trigger, trigger_args)
-        next_run_time = new_trigger.get_next_trigger_time(self.timezone, None, datetime.now(self.timezone))
+        next_run_time = new_trigger.get_next_trigger_time(self.timezone, None, self.now())
         return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_run_time)
 
     def pause_task(self, task_id: str | Task, store: str | None = None) -> Task:
@@ -524,7 +536,7 @@ class BaseScheduler(ABC):
         with self.store_lock:
             task, alias = self.lookup_task(task_id, store)
             assert task.trigger is not None
-            next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, datetime.now(self.timezone))
+            next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, self.now())
             if next_run_time is None:
                 self.delete_task(task_id, alias)
                 return None
@@ -563,7 +575,7 @@ class BaseScheduler(ABC):
         if self.state == SchedulerState.STATE_STOPPED:
             raise SchedulerNotRunningError()
         task_id = _task_id(task_id)
-        now = datetime.now(self.timezone)
+        now = self.now()
         with self.store_lock:
             task, alias = self.lookup_task(task_id, store)
             run_times, next_run_time = task.due_run_times(self.timezone, now)
@@ -649,7 +661,8 @@ class BaseScheduler(ABC):
         Returns seconds until the next run time, or None when nothing is scheduled."""
         if self.state == SchedulerState.STATE_PAUSED:
             return None
-        now = datetime.now(self.timezone) if now is None else now
+        # Compare instants in UTC: same-zone comparisons ignore DST folds in Python.
+        now = (self.clock() if now is None else now).astimezone(UTC)
         if not self._process_lock.acquire(blocking=False):
             return self.store_retry_interval  # another pass is running; it will set the timer
         events: list[SchedulerEvent] = []
@@ -689,6 +702,10 @@ class BaseScheduler(ABC):
             return LifespanWrapper(inner, self, handle_lifespan=handle_lifespan, wait=wait)
 
         return wrap if app is None else wrap(app)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _task_id(task_id: str | Task) -> str:

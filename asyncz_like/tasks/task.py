@@ -92,7 +92,7 @@ class Task:
         scheduler: BaseScheduler | None = None,
         **options: Any,
     ) -> None:
-        self.id = id if id is not None or fn is None else uuid4().hex
+        self.id = None
         self.name = None
         self.fn = None
         self.fn_reference = None
@@ -108,7 +108,9 @@ class Task:
         self.scheduler = scheduler
         self.pending = True
         self.submitted = False
-        self.update_task(fn=fn, **options)
+        if id is None and fn is not None:
+            id = uuid4().hex
+        self.update_task(fn=fn, id=id, **options)
 
     # -- validation at the edge --------------------------------------------------
 

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from numbers import Real
 from typing import Any
 
-from asyncz_like._time import local_timezone, to_datetime
+from asyncz_like._time import UTC, local_timezone, to_datetime
 from asyncz_like.abc import Trigger
 from asyncz_like.triggers.base import apply_jitter, check_jitter, resolve_timezone, zone_name
 
@@ -62,16 +62,17 @@ class IntervalTrigger(Trigger):
     def get_next_trigger_time(
         self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None
     ) -> datetime | None:
-        start = self.start_at
+        # Arithmetic in UTC: Python adds timedeltas to same-zone datetimes on the wall clock.
+        start = self.start_at.astimezone(UTC)
         if previous_time is None:
-            reference = now if now is not None else datetime.now(self.timezone)
+            reference = (now or datetime.now(UTC)).astimezone(UTC)
             if reference <= start:
                 next_time = start
             else:
                 steps = -((start - reference) // self.interval)  # ceil division
                 next_time = start + self.interval * steps
         else:
-            steps = (previous_time - start) // self.interval + 1
+            steps = (previous_time.astimezone(UTC) - start) // self.interval + 1
             next_time = start + self.interval * max(steps, 0)
         if self.end_at is not None and next_time > self.end_at:
             return None

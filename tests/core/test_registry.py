@@ -45,7 +45,7 @@ def test_unknown_alias_raises_lookup_error_listing_the_known_ones() -> None:
 
 
 def test_a_reference_to_a_class_of_the_wrong_base_raises_type_error() -> None:
-    with pytest.raises(TypeError, match="not a subclass of asyncz_like.abc.Store"):
+    with pytest.raises(TypeError, match=r"not a subclass of asyncz_like\.abc\.Store"):
         plugins.plugin_class(plugins.STORES, "asyncz_like.executors.debug:DebugExecutor")
 
 

@@ -89,6 +89,7 @@ class SetAsideTask:
 class Store(ABC):
     """Keeps tasks. Every method is synchronous; ``blocking_io`` tells the scheduler
     whether calls touch a disk or network, so async front ends can keep them off the loop.
+    A ``blocking_io`` store is called from several threads and must be thread-safe.
 
     Contract (the suite in ``tests/stores`` holds every store to it):
 

@@ -672,8 +672,13 @@ class BaseScheduler(ABC):
                 stores = list(self.stores.items())
             for alias, store in stores:
                 try:
-                    with self.store_lock:
+                    if store.blocking_io:
+                        # Thread-safe stores doing I/O: holding our lock here would make every
+                        # add_task on the event loop wait for the database.
                         store_next = process_store(self, alias, store, now, events)
+                    else:
+                        with self.store_lock:
+                            store_next = process_store(self, alias, store, now, events)
                 except Exception as exc:
                     self.logger.warning(
                         "Store %r failed during processing (%s); retrying in %ss", alias, exc, self.store_retry_interval

@@ -21,7 +21,7 @@ from asyncz_like.events import (
     TaskExecutionEvent,
     TaskSubmissionEvent,
 )
-from asyncz_like.exceptions import MaximumInstancesError
+from asyncz_like.exceptions import MaximumInstancesError, TaskLookupError
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
@@ -53,6 +53,8 @@ def process_store(
         task.scheduler = scheduler
         try:
             process_task(scheduler, alias, store, task, now, events)
+        except TaskLookupError:
+            scheduler.logger.debug("Task %r was deleted while it was being processed", task.id)
         except Exception:
             scheduler.logger.exception("Processing task %r of store %r failed; it is retried next pass", task.id, alias)
     return store.get_next_run_time()

@@ -1,0 +1,184 @@
+"""What every persistent store shares: encoding tasks to bytes, restoring them, and
+setting aside the ones that cannot be restored instead of deleting them.
+
+The set-aside rule: a stored task whose bytes are corrupt, whose function no longer
+imports or that was encrypted with another key is skipped by the reads, logged once
+with its id and reason, reported by :meth:`get_set_aside_tasks` and a
+``TASK_RESTORE_FAILED`` event, and left in the store untouched; ``delete_task`` still
+removes it. It keeps its stored next run time, so every pass that reads due rows tries
+it again (fixing the code or the key brings it back without a restart), but
+:meth:`get_next_run_time` looks past it, so a due set-aside task never makes the
+scheduler spin or hide the healthy tasks behind it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from threading import Lock
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from asyncz_like.abc import Serializer, SetAsideTask, Store
+from asyncz_like.events import TASK_RESTORE_FAILED, TaskRestoreFailedEvent
+from asyncz_like.exceptions import DecryptionError, StoreConnectionError, TaskRestoreError
+from asyncz_like.serializers import JSONSerializer, PickleSerializer
+from asyncz_like.stores._encryption import FERNET_PREFIX, make_encryptor
+from asyncz_like.tasks.task import Task
+
+logger = logging.getLogger("asyncz_like.stores")
+
+SERIALIZERS: dict[str, type[Serializer]] = {"pickle": PickleSerializer, "json": JSONSerializer}
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (safe for logs and error messages)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable url>"
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def resolve_serializer(serializer: Serializer | str | None) -> Serializer:
+    if serializer is None:
+        return PickleSerializer()
+    if isinstance(serializer, Serializer):
+        return serializer
+    if isinstance(serializer, str) and serializer in SERIALIZERS:
+        return SERIALIZERS[serializer]()
+    raise ValueError(f"serializer: expected 'pickle', 'json' or a Serializer instance, got {serializer!r}")
+
+
+def check_name(value: Any, argument: str) -> str:
+    """A non-empty string option (table, key, collection names)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{argument}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def to_timestamp(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def from_timestamp(value: float) -> datetime:
+    return datetime.fromtimestamp(value, timezone.utc)
+
+
+class PersistentStore(Store):
+    """Base of the stores that keep tasks outside this process."""
+
+    def __init__(
+        self,
+        serializer: Serializer | str | None = None,
+        encryption_key: str | bytes | None = None,
+        encryption_key_env: str | None = None,
+    ) -> None:
+        self.serializer = resolve_serializer(serializer)
+        self.encryptor = make_encryptor(encryption_key, encryption_key_env)
+        self._set_aside: dict[str, str] = {}
+        self._set_aside_lock = Lock()
+
+    # -- bytes <-> tasks -------------------------------------------------------------
+
+    def encode_task(self, task: Task) -> bytes:
+        data = self.serializer.dumps(task.__getstate__())
+        return data if self.encryptor is None else self.encryptor.encrypt(data)
+
+    def restore_task(self, task_id: str, data: bytes | None) -> Task | None:
+        """The task, or None after setting it aside (logged, reported, left stored)."""
+        if data is None:
+            return None
+        try:
+            if self.encryptor is not None:
+                data = self.encryptor.decrypt(bytes(data))
+            elif bytes(data[: len(FERNET_PREFIX)]) == FERNET_PREFIX:
+                raise DecryptionError("stored state is encrypted, but the store has no encryption key")
+            task = Task.from_state(self.serializer.loads(bytes(data)))
+        except TaskRestoreError as exc:
+            self.set_aside(task_id, exc.reason)
+            return None
+        except Exception as exc:
+            self.set_aside(task_id, f"{type(exc).__name__}: {exc}")
+            return None
+        if task.id != task_id:
+            self.set_aside(task_id, f"stored state belongs to task {task.id!r}")
+            return None
+        if self._set_aside:
+            with self._set_aside_lock:
+                self._set_aside.pop(task_id, None)
+        task.store_alias = self.alias
+        task.scheduler = self.scheduler
+        return task
+
+    def restore_rows(self, rows: Iterable[tuple[str, bytes | None]]) -> list[Task]:
+        """Restore rows in order; the unrestorable ones are set aside, the rest unaffected."""
+        tasks = []
+        for task_id, data in rows:
+            task = self.restore_task(task_id, data)
+            if task is not None:
+                tasks.append(task)
+        return tasks
+
+    # -- set-aside bookkeeping ------------------------------------------------------
+
+    def set_aside(self, task_id: str, reason: str) -> None:
+        with self._set_aside_lock:
+            known = self._set_aside.get(task_id) == reason
+            self._set_aside[task_id] = reason
+        if known:
+            return
+        logger.error(
+            "Store %r: task %r cannot be restored and is set aside (kept in the store, not run): %s",
+            self.alias,
+            task_id,
+            reason,
+        )
+        if self.scheduler is not None:
+            event = TaskRestoreFailedEvent(code=TASK_RESTORE_FAILED, task_id=task_id, store=self.alias, reason=reason)
+            self.scheduler.dispatch_event(event)
+
+    def forget_set_aside(self, task_id: str | None = None) -> None:
+        """Drop the note about ``task_id`` (all notes when None), e.g. once it is deleted."""
+        with self._set_aside_lock:
+            if task_id is None:
+                self._set_aside.clear()
+            else:
+                self._set_aside.pop(task_id, None)
+
+    def is_set_aside(self, task_id: str) -> bool:
+        return task_id in self._set_aside
+
+    def set_aside_count(self) -> int:
+        return len(self._set_aside)
+
+    def get_set_aside_tasks(self) -> list[SetAsideTask]:
+        """Reads the whole store once, so paused and future tasks are checked too."""
+        self.get_all_tasks()
+        with self._set_aside_lock:
+            return [SetAsideTask(task_id, reason) for task_id, reason in sorted(self._set_aside.items())]
+
+    def first_runnable(self, candidates: Iterable[tuple[str, float]]) -> datetime | None:
+        """The earliest run time among ``(id, timestamp)`` in order, looking past set-aside tasks."""
+        for task_id, timestamp in candidates:
+            if task_id not in self._set_aside:
+                return from_timestamp(timestamp)
+        return None
+
+    # -- connection errors ---------------------------------------------------------
+
+    def connection_error(self, url: str, cause: BaseException) -> StoreConnectionError:
+        """The error for a server that cannot be reached; no password ever appears in it."""
+        detail = f"{type(cause).__name__}: {cause}".strip()
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            detail = detail.replace(password, "***")
+        return StoreConnectionError(self.alias or type(self).__name__, mask_url(url), detail)

@@ -1,0 +1,178 @@
+"""Tasks in a SQL table through SQLAlchemy: SQLite (the embedded default), PostgreSQL, MariaDB/MySQL.
+
+One row per task: ``id``, ``next_run_time`` as a float UTC timestamp (NULL while paused,
+indexed, so the due query reads only due rows), and ``state`` (serialized, optionally
+encrypted). ``claimed_by`` / ``claim_expires`` are reserved for schedulers that share
+the table (a lease with owner and expiry); they stay NULL until claims use them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Double,
+    Engine,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    case,
+    create_engine,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.mysql import LONGBLOB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+
+from asyncz_like.abc import Serializer
+from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.stores.base import PersistentStore, check_name, mask_url, to_timestamp
+from asyncz_like.tasks.task import Task
+
+#: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
+ID_LENGTH = 191
+
+
+class SQLAlchemyStore(PersistentStore):
+    """``database``: a SQLAlchemy URL (``sqlite:///tasks.db``, ``postgresql+psycopg://...``,
+    ``mysql+pymysql://...``) or an Engine; ``url=`` is the same as a URL ``database``.
+    Extra keyword arguments go to ``create_engine``."""
+
+    def __init__(
+        self,
+        database: str | Engine | None = None,
+        *,
+        url: str | None = None,
+        engine: Engine | None = None,
+        tablename: str = "asyncz_store",
+        schema: str | None = None,
+        serializer: Serializer | str | None = None,
+        encryption_key: str | bytes | None = None,
+        encryption_key_env: str | None = None,
+        **engine_options: Any,
+    ) -> None:
+        super().__init__(serializer, encryption_key, encryption_key_env)
+        given = [value for value in (database, url, engine) if value is not None]
+        if len(given) != 1:
+            raise ValueError("database, url, engine: give exactly one of them (a URL string or an Engine)")
+        target = given[0]
+        self._owns_engine = not isinstance(target, Engine)
+        if isinstance(target, Engine):
+            self.engine = target
+        elif isinstance(target, str):
+            try:
+                parsed = make_url(target)
+            except ArgumentError as exc:
+                raise ValueError(f"url: {mask_url(target)!r} is not a SQLAlchemy database URL") from exc
+            engine_options.setdefault("pool_pre_ping", True)
+            try:
+                self.engine = create_engine(parsed, **engine_options)
+            except NoSuchModuleError as exc:
+                raise ValueError(f"url: no SQLAlchemy dialect for {parsed.drivername!r}") from exc
+        else:
+            raise TypeError(f"database: expected a URL string or an Engine, got {type(target).__name__}")
+        self.url = self.engine.url.render_as_string(hide_password=False)
+        metadata = MetaData()
+        self.table = Table(
+            check_name(tablename, "tablename"),
+            metadata,
+            Column("id", String(ID_LENGTH), primary_key=True),
+            Column("next_run_time", Double(), index=True, nullable=True),
+            Column("state", LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb"), nullable=False),
+            Column("claimed_by", String(ID_LENGTH), nullable=True),
+            Column("claim_expires", Double(), nullable=True),
+            schema=schema,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        super().start(scheduler, alias)
+        try:
+            self.table.create(self.engine, checkfirst=True)
+        except SQLAlchemyError as exc:
+            raise self.connection_error(self.url, exc) from exc
+
+    def shutdown(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+    # -- reads -----------------------------------------------------------------------
+
+    def lookup_task(self, task_id: str) -> Task | None:
+        table = self.table
+        with self.engine.connect() as conn:
+            data = conn.execute(select(table.c.state).where(table.c.id == task_id)).scalar()
+        return self.restore_task(task_id, data)
+
+    def get_due_tasks(self, now: datetime) -> list[Task]:
+        table = self.table
+        query = (
+            select(table.c.id, table.c.state)
+            .where(table.c.next_run_time <= now.timestamp())
+            .order_by(table.c.next_run_time, table.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return self.restore_rows((row[0], row[1]) for row in rows)
+
+    def get_next_run_time(self) -> datetime | None:
+        table = self.table
+        query = (
+            select(table.c.id, table.c.next_run_time)
+            .where(table.c.next_run_time.is_not(None))
+            .order_by(table.c.next_run_time, table.c.id)
+            .limit(self.set_aside_count() + 1)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return self.first_runnable((row[0], row[1]) for row in rows)
+
+    def get_all_tasks(self) -> list[Task]:
+        table = self.table
+        paused_last = case((table.c.next_run_time.is_(None), 1), else_=0)
+        query = select(table.c.id, table.c.state).order_by(paused_last, table.c.next_run_time, table.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return self.restore_rows((row[0], row[1]) for row in rows)
+
+    # -- writes ----------------------------------------------------------------------
+
+    def add_task(self, task: Task) -> None:
+        values = {"id": task.id, "next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(self.table).values(**values))
+        except IntegrityError:
+            raise ConflictIdError(task.id) from None
+
+    def update_task(self, task: Task) -> None:
+        table = self.table
+        values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
+        with self.engine.begin() as conn:
+            result = conn.execute(update(table).where(table.c.id == task.id).values(**values))
+        if result.rowcount == 0:
+            raise TaskLookupError(task.id)
+        self.forget_set_aside(task.id)  # type: ignore[arg-type]
+
+    def delete_task(self, task_id: str) -> None:
+        table = self.table
+        with self.engine.begin() as conn:
+            result = conn.execute(delete(table).where(table.c.id == task_id))
+        if result.rowcount == 0:
+            raise TaskLookupError(task_id)
+        self.forget_set_aside(task_id)
+
+    def remove_all_tasks(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.table))
+        self.forget_set_aside()
+
+    def __repr__(self) -> str:
+        return f"<SQLAlchemyStore (url={mask_url(self.url)!r}, table={self.table.fullname!r})>"

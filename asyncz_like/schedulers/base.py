@@ -51,6 +51,7 @@ from asyncz_like.exceptions import (
     TaskLookupError,
 )
 from asyncz_like.schedulers import config as cfg
+from asyncz_like.schedulers.locking import StoreFileLocks
 from asyncz_like.schedulers.processing import process_store
 from asyncz_like.schedulers.queries import select
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
@@ -151,6 +152,7 @@ class BaseScheduler(ABC):
                     getattr(self, f"remove_{kind[:-1]}")(alias)
                 adder(plugin, alias, **plugin_options)
         self.lock_path = config.pop("lock_path", None)
+        self._file_locks = StoreFileLocks(self.lock_path) if self.lock_path else None
         if config:
             raise TypeError(f"scheduler: unknown option(s) {sorted(config)}")
 
@@ -671,19 +673,14 @@ class BaseScheduler(ABC):
             with self.store_lock:
                 stores = list(self.stores.items())
             for alias, store in stores:
-                try:
-                    if store.blocking_io:
-                        # Thread-safe stores doing I/O: holding our lock here would make every
-                        # add_task on the event loop wait for the database.
-                        store_next = process_store(self, alias, store, now, events)
-                    else:
-                        with self.store_lock:
-                            store_next = process_store(self, alias, store, now, events)
-                except Exception as exc:
-                    self.logger.warning(
-                        "Store %r failed during processing (%s); retrying in %ss", alias, exc, self.store_retry_interval
-                    )
-                    store_next = now + timedelta(seconds=self.store_retry_interval)
+                if self._file_locks is not None:
+                    with self._file_locks.hold(alias) as held:
+                        store_next = self._process_store(alias, store, now, events) if held else None
+                    # other processes may add or run tasks: look again at least this often
+                    retry_at = now + timedelta(seconds=self.store_retry_interval)
+                    store_next = retry_at if store_next is None else min(store_next, retry_at)
+                else:
+                    store_next = self._process_store(alias, store, now, events)
                 if store_next is not None and (next_wakeup is None or store_next < next_wakeup):
                     next_wakeup = store_next
         finally:
@@ -695,6 +692,20 @@ class BaseScheduler(ABC):
             return None
         self.next_wakeup_time = next_wakeup
         return min(max((next_wakeup - now).total_seconds(), 0.0), TIMEOUT_MAX)
+
+    def _process_store(self, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]) -> datetime | None:
+        try:
+            if store.blocking_io:
+                # Thread-safe stores doing I/O: holding our lock here would make every
+                # add_task on the event loop wait for the database.
+                return process_store(self, alias, store, now, events)
+            with self.store_lock:
+                return process_store(self, alias, store, now, events)
+        except Exception as exc:
+            self.logger.warning(
+                "Store %r failed during processing (%s); retrying in %ss", alias, exc, self.store_retry_interval
+            )
+            return now + timedelta(seconds=self.store_retry_interval)
 
     # -- ASGI ----------------------------------------------------------------------
 

@@ -44,10 +44,10 @@ Moment = datetime | date | str | None
 
 
 def _utc(value: datetime, tz: tzinfo) -> datetime:
-    """Naive UTC for an aware datetime (a naive one is read as wall time in ``tz``)."""
+    """The same instant as an aware UTC datetime (a naive one is read as wall time in ``tz``)."""
     if value.tzinfo is None:
         value = localize(value, tz)
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return value.astimezone(UTC)
 
 
 class CronTrigger(Trigger):
@@ -187,13 +187,13 @@ class CronTrigger(Trigger):
         elif now is not None:
             start = _utc(now, tz)
         else:
-            start = datetime.now(UTC).replace(tzinfo=None)
+            start = datetime.now(UTC)
         if start_at is not None and start < start_at:
             start = start_at
         found = self._first_at_or_after(schedule, tz, start)
         if found is None:
             return None
-        if end_at is not None and _utc(found, tz) > end_at:
+        if end_at is not None and found > end_at:
             return None
         if self.jitter:
             jittered = apply_jitter(found.astimezone(UTC), self.jitter)
@@ -202,11 +202,11 @@ class CronTrigger(Trigger):
 
     @staticmethod
     def _first_at_or_after(schedule: Schedule, tz: tzinfo, start: datetime) -> datetime | None:
-        """The first fire instant >= ``start`` (naive UTC), as an aware datetime in ``tz``."""
-        local = start.replace(tzinfo=UTC).astimezone(tz)
-        wall = local.replace(tzinfo=None, fold=0)
-        if wall.microsecond:
-            wall = wall.replace(microsecond=0) + _SECOND
+        """The first fire instant >= ``start`` (aware UTC), as an aware datetime in ``tz``."""
+        local = start.astimezone(tz)
+        wall = local
+        if start.microsecond:  # fields have whole seconds: round up (offsets are whole seconds too)
+            wall = (start + timedelta(microseconds=1_000_000 - start.microsecond)).astimezone(tz)
         y, mo, d, h, mi, s = wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second
         while True:
             found = schedule.next_wall(y, mo, d, h, mi, s)
@@ -222,17 +222,18 @@ class CronTrigger(Trigger):
             if first_offset < second_offset:  # a spring-forward gap: fire when the clock jumps
                 result = transition(tz, naive - second_offset, naive - first_offset)
                 break
-            if naive - first_offset >= start:  # the first occurrence of a repeated wall time
+            start_naive = start.replace(tzinfo=None)
+            if naive - first_offset >= start_naive:  # the first occurrence of a repeated wall time
                 result = candidate
                 break
-            if schedule.repeats_in_overlap and naive - second_offset >= start:
+            if schedule.repeats_in_overlap and naive - second_offset >= start_naive:
                 result = candidate.replace(fold=1)
                 break
             nxt = naive + _SECOND
             y, mo, d, h, mi, s = nxt.year, nxt.month, nxt.day, nxt.hour, nxt.minute, nxt.second
         if schedule.repeats_in_overlap:
             repeat = CronTrigger._repeat_in_overlap(schedule, tz, local)
-            if repeat is not None and repeat.astimezone(UTC) < result.astimezone(UTC):
+            if repeat is not None and repeat.astimezone(UTC) < result.astimezone(UTC):  # same zone: fold matters
                 return repeat
         return result
 

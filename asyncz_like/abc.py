@@ -143,20 +143,29 @@ class Store(ABC):
         return []
 
     # -- shared-store scheduling -------------------------------------------------
-    # A store that several schedulers may share overrides these two so that each due
-    # run is claimed by exactly one of them (a lease with owner and expiry).
+    # A store that several schedulers may share sets ``supports_claims`` and overrides the
+    # three methods below, so that each due run is claimed by exactly one scheduler under a
+    # lease (owner + expiry) that is held until the run completes.
 
     supports_claims: ClassVar[bool] = False
 
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
-        """Due tasks that ``owner`` may now run; by default every due task (one scheduler)."""
+        """Due tasks that ``owner`` now holds, atomically (a conditional UPDATE, a script, a
+        find-and-modify). A due task claimed by another owner whose lease has expired is taken
+        over and comes back with ``task.taken_over = True``: its owner died, perhaps mid-run.
+
+        The default, for stores only one scheduler uses, is every due task."""
         due = self.get_due_tasks(now)
         return due if limit is None else due[:limit]
 
-    def release_task(self, task: Task, owner: str) -> None:
-        """Store the task's new schedule and give up the claim (atomically where shared).
-        A finished task is removed with ``delete_task`` instead."""
+    def release_task(self, task: Task, owner: str) -> bool:
+        """Store the task's new schedule and drop ``owner``'s claim in one atomic step.
+        Returns False when the claim had been lost (another scheduler took it over)."""
         self.update_task(task)
+        return True
+
+    def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:  # noqa: B027
+        """Extend the leases ``owner`` holds on runs still in flight."""
 
 
 class Serializer(ABC):

@@ -72,9 +72,12 @@ class BaseExecutor(Executor):
             if not ok:
                 self.logger.error("Task %r raised an exception", task.name, exc_info=exc)
         scheduler = self.scheduler
-        if scheduler is not None and scheduler.listens_to(TASK_EXECUTED | TASK_ERROR):
+        if scheduler is None:
+            return
+        if scheduler.listens_to(TASK_EXECUTED | TASK_ERROR):
             for event in outcome_events(task.id, task.store_alias, self.alias, outcomes):
                 scheduler.dispatch_event(event)
+        scheduler.run_finished(task)
 
     def task_crashed(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
         """The machinery itself failed (a broken pool): every run of this submission failed."""

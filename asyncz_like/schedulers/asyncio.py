@@ -83,9 +83,6 @@ class AsyncIOScheduler(BaseScheduler):
     def shutdown(self, wait: bool = True) -> bool:
         stopped = super().shutdown(wait)
         if stopped:
-            if self._io_pool is not None:
-                self._io_pool.shutdown(wait=False)
-                self._io_pool = None
             self._stop_own_loop()
         return stopped
 
@@ -98,11 +95,7 @@ class AsyncIOScheduler(BaseScheduler):
         loop = self.event_loop
         if loop is None or loop.is_closed():
             return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
+        if _running_loop() is loop:
             callback(*args)
         else:
             loop.call_soon_threadsafe(callback, *args)
@@ -135,12 +128,10 @@ class AsyncIOScheduler(BaseScheduler):
         if not any(store.blocking_io for store in self.stores.values()):
             self.start_timer(self.process_tasks())
             return
-        if self._io_pool is None:
-            self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asyncz_like-store-io")
         self._pass_running = True
         loop = self.event_loop
         assert loop is not None
-        future = loop.run_in_executor(self._io_pool, self.process_tasks)
+        future = loop.run_in_executor(self._store_io_pool(), self.process_tasks)
         future.add_done_callback(self._pass_done)
 
     def _pass_done(self, future: asyncio.Future[float | None]) -> None:
@@ -156,6 +147,26 @@ class AsyncIOScheduler(BaseScheduler):
             self.wakeup()
         else:
             self.start_timer(wait_seconds)
+
+    def run_store_io(self, function: Any, *args: Any) -> None:
+        """Store writes triggered on the loop (a run finishing) go to the store I/O thread."""
+        loop = self.event_loop
+        on_loop = loop is not None and _running_loop() is loop
+        if not on_loop or not any(store.blocking_io for store in self.stores.values()):
+            function(*args)
+            return
+        self._store_io_pool().submit(function, *args)
+
+    def _store_io_pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._io_pool is None:
+            self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asyncz_like-store-io")
+        return self._io_pool
+
+    def flush_store_io(self) -> None:
+        """Finish queued store writes (claim releases) before the stores close."""
+        pool, self._io_pool = self._io_pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     # -- async listeners ---------------------------------------------------------
 
@@ -188,13 +199,16 @@ class NativeAsyncIOScheduler(AsyncIOScheduler):
         return super().start(paused)
 
     async def shutdown(self, wait: bool = True) -> bool:  # type: ignore[override]
-        executors = [executor for executor in self.executors.values() if isinstance(executor, AsyncIOExecutor)]
-        stopped = BaseScheduler.shutdown(self, wait)
-        if stopped:
-            if self._io_pool is not None:
-                self._io_pool.shutdown(wait=False)
-                self._io_pool = None
-            if wait:
-                for executor in executors:
+        if wait and self.ref_counter == 1:
+            # Let runs in flight finish first, so their claims are released while stores are open.
+            for executor in list(self.executors.values()):
+                if isinstance(executor, AsyncIOExecutor):
                     await executor.wait_running()
-        return stopped
+        return BaseScheduler.shutdown(self, wait)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -52,7 +52,7 @@ from asyncz_like.exceptions import (
 )
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers.locking import StoreFileLocks
-from asyncz_like.schedulers.processing import process_store
+from asyncz_like.schedulers.processing import process_store, settle
 from asyncz_like.schedulers.queries import select
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 from asyncz_like.tasks.task import Task
@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from asyncz_like.asgi import ASGIApp
 
 TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept everywhere
-_TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances")
+_TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted")
 
 
 class SchedulerState(IntEnum):
@@ -89,7 +89,14 @@ class BaseScheduler(ABC):
         self._process_lock = Lock()
         self.next_wakeup_time: datetime | None = None
         self.timezone: tzinfo = local_timezone()
-        self.task_defaults: dict[str, Any] = {"mistrigger_grace_time": 1.0, "coalesce": True, "max_instances": 1}
+        self.task_defaults: dict[str, Any] = {
+            "mistrigger_grace_time": 1.0,
+            "coalesce": True,
+            "max_instances": 1,
+            "on_interrupted": "report",
+        }
+        #: ids of tasks whose claim this scheduler holds while their run is in flight, per store
+        self.held_claims: dict[str, set[str]] = {}
         self.logger = logging.getLogger("asyncz_like.schedulers")
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"
@@ -213,6 +220,7 @@ class BaseScheduler(ABC):
         with self.executor_lock:
             for executor in self.executors.values():
                 executor.shutdown(wait)
+        self.flush_store_io()
         with self.store_lock:
             for store in self.stores.values():
                 store.shutdown()
@@ -414,6 +422,7 @@ class BaseScheduler(ABC):
         executor: str | None = None,
         replace_existing: bool = False,
         fn: Callable[..., Any] | str | None = None,
+        on_interrupted: Any = undefined,
         **trigger_args: Any,
     ) -> Task:
         """Schedule ``fn`` (a callable or ``module:name``). With no function, returns a Task to
@@ -440,6 +449,7 @@ class BaseScheduler(ABC):
                 ("mistrigger_grace_time", mistrigger_grace_time),
                 ("coalesce", coalesce),
                 ("max_instances", max_instances),
+                ("on_interrupted", on_interrupted),
             ):
                 options[key] = self.task_defaults[key] if value is undefined else value
             start_task = next_run_time is undefined
@@ -687,6 +697,10 @@ class BaseScheduler(ABC):
             self._process_lock.release()
         for event in events:
             self.dispatch_event(event)
+        if any(self.held_claims.values()):
+            # leases on runs in flight are renewed each pass: pass often enough to keep them
+            renew_at = now + timedelta(seconds=self.lease_seconds / 3)
+            next_wakeup = renew_at if next_wakeup is None else min(next_wakeup, renew_at)
         if self.state != SchedulerState.STATE_RUNNING or next_wakeup is None:
             self.next_wakeup_time = None
             return None
@@ -695,6 +709,8 @@ class BaseScheduler(ABC):
 
     def _process_store(self, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]) -> datetime | None:
         try:
+            if self.held_claims.get(alias):
+                store.renew_claims(self.scheduler_id, self.lease_seconds, now)
             if store.blocking_io:
                 # Thread-safe stores doing I/O: holding our lock here would make every
                 # add_task on the event loop wait for the database.
@@ -706,6 +722,39 @@ class BaseScheduler(ABC):
                 "Store %r failed during processing (%s); retrying in %ss", alias, exc, self.store_retry_interval
             )
             return now + timedelta(seconds=self.store_retry_interval)
+
+    def hold_claim(self, task: Task) -> None:
+        """The pass submitted a claimed task: keep the claim until ``run_finished``."""
+        self.held_claims.setdefault(task.store_alias or "default", set()).add(task.id)  # type: ignore[arg-type]
+
+    def run_finished(self, task: Task) -> None:
+        """Executors call this when a submission's runs are over: a claim held for the run
+        is released (the schedule written back) or, for a finished trigger, the task deleted."""
+        alias = task.store_alias or "default"
+        held = self.held_claims.get(alias)
+        if not held or task.id not in held:
+            return
+        store = self.stores.get(alias)
+        if store is not None:
+            self.run_store_io(self._settle_claim, alias, store, task)
+
+    def _settle_claim(self, alias: str, store: Store, task: Task) -> None:
+        try:
+            removed = settle(self, store, task)
+        except Exception:
+            self.logger.exception("Releasing task %r in store %r failed; its lease will expire", task.id, alias)
+            return
+        finally:
+            self.held_claims.get(alias, set()).discard(task.id)  # type: ignore[arg-type]
+        if removed:
+            self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
+
+    def run_store_io(self, function: Callable[..., Any], *args: Any) -> None:
+        """Where store I/O triggered outside a pass runs; async front ends move it off the loop."""
+        function(*args)
+
+    def flush_store_io(self) -> None:  # noqa: B027 - optional hook
+        """Wait for queued store I/O; called at shutdown before the stores close."""
 
     # -- ASGI ----------------------------------------------------------------------
 

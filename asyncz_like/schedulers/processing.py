@@ -15,6 +15,7 @@ from asyncz_like.events import (
     TASK_MAX_INSTANCES,
     TASK_MISSED,
     TASK_REMOVED,
+    TASK_RUN_ABANDONED,
     TASK_SUBMITTED,
     SchedulerEvent,
     TaskEvent,
@@ -64,9 +65,12 @@ def process_task(
     scheduler: BaseScheduler, alias: str, store: Store, task: Task, now: datetime, events: list[SchedulerEvent]
 ) -> None:
     timezone = scheduler.timezone
+    listens = scheduler.listens_to
+    if task.taken_over:
+        task.taken_over = False
+        skip_interrupted_run(scheduler, alias, task, now, events)
     run_times, next_run_time = task.due_run_times(timezone, now)
     runnable, missed = split_missed(task, run_times, now)
-    listens = scheduler.listens_to
     if missed:
         scheduler.logger.warning("Run time(s) of task %r missed by more than the grace time: %s", task.name, missed)
         if listens(TASK_MISSED):
@@ -74,38 +78,81 @@ def process_task(
                 TaskExecutionEvent(code=TASK_MISSED, task_id=task.id, store=alias, scheduled_run_time=run_time)
                 for run_time in missed
             )
-    if runnable:
-        executor = scheduler.executors.get(task.executor or "default")
-        if executor is None:
-            scheduler.logger.error(
-                "Task %r names executor %r, which does not exist; it stays scheduled", task.id, task.executor
-            )
-            store.release_task(task, scheduler.scheduler_id)
-            return
-        try:
-            executor.send_task(task, runnable)
-        except MaximumInstancesError:
-            scheduler.logger.warning(
-                "Run of task %r skipped: %d instance(s) already running", task.name, task.max_instances
-            )
-            if listens(TASK_MAX_INSTANCES):
-                events.append(
-                    TaskSubmissionEvent(
-                        code=TASK_MAX_INSTANCES, task_id=task.id, store=alias, scheduled_run_times=runnable
-                    )
-                )
-        except Exception:
-            scheduler.logger.exception("Submitting task %r to executor %r failed", task.name, task.executor)
-        else:
-            task.submitted = True
-            if listens(TASK_SUBMITTED):
-                events.append(
-                    TaskSubmissionEvent(code=TASK_SUBMITTED, task_id=task.id, store=alias, scheduled_run_times=runnable)
-                )
-    if next_run_time is None:
-        store.delete_task(task.id)  # type: ignore[arg-type]
-        if listens(TASK_REMOVED):
-            events.append(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
-    else:
+    if run_times:
+        # Advance before submitting: an inline executor may finish, and settle, inside send_task.
         task.next_run_time = next_run_time
-        store.release_task(task, scheduler.scheduler_id)
+    if store.supports_claims:
+        scheduler.hold_claim(task)  # before submitting: an inline executor finishes at once
+        if runnable and submit(scheduler, alias, task, runnable, events):
+            return  # the claim is released when the run completes (BaseScheduler.run_finished)
+        scheduler.held_claims[alias].discard(task.id)  # type: ignore[arg-type]
+    elif runnable:
+        submit(scheduler, alias, task, runnable, events)
+    if settle(scheduler, store, task) and listens(TASK_REMOVED):
+        events.append(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
+
+
+def skip_interrupted_run(
+    scheduler: BaseScheduler, alias: str, task: Task, now: datetime, events: list[SchedulerEvent]
+) -> None:
+    """A run whose owner died holding it may have executed already. ``rerun`` runs it again
+    (at least once); ``report`` (the default) skips it and says so (at most once)."""
+    interrupted = task.next_run_time
+    if task.on_interrupted == "rerun" or interrupted is None:
+        scheduler.logger.warning("Task %r: re-running %s, whose scheduler died holding it", task.id, interrupted)
+        return
+    scheduler.logger.warning(
+        "Task %r: run at %s was interrupted by its scheduler's death; not re-run", task.id, interrupted
+    )
+    if scheduler.listens_to(TASK_RUN_ABANDONED):
+        events.append(
+            TaskSubmissionEvent(
+                code=TASK_RUN_ABANDONED, task_id=task.id, store=alias, scheduled_run_times=[interrupted]
+            )
+        )
+    trigger = task.trigger
+    task.next_run_time = (
+        None if trigger is None else trigger.get_next_trigger_time(scheduler.timezone, interrupted, now)
+    )
+
+
+def submit(
+    scheduler: BaseScheduler, alias: str, task: Task, runnable: list[datetime], events: list[SchedulerEvent]
+) -> bool:
+    """Hand the runs to the task's executor; True when it took them."""
+    listens = scheduler.listens_to
+    executor = scheduler.executors.get(task.executor or "default")
+    if executor is None:
+        scheduler.logger.error("Task %r names executor %r, which does not exist", task.id, task.executor)
+        return False
+    try:
+        executor.send_task(task, runnable)
+    except MaximumInstancesError:
+        scheduler.logger.warning(
+            "Run of task %r skipped: %d instance(s) already running", task.name, task.max_instances
+        )
+        if listens(TASK_MAX_INSTANCES):
+            events.append(
+                TaskSubmissionEvent(code=TASK_MAX_INSTANCES, task_id=task.id, store=alias, scheduled_run_times=runnable)
+            )
+        return False
+    except Exception:
+        scheduler.logger.exception("Submitting task %r to executor %r failed", task.name, task.executor)
+        return False
+    task.submitted = True
+    if listens(TASK_SUBMITTED):
+        events.append(
+            TaskSubmissionEvent(code=TASK_SUBMITTED, task_id=task.id, store=alias, scheduled_run_times=runnable)
+        )
+    return True
+
+
+def settle(scheduler: BaseScheduler, store: Store, task: Task) -> bool:
+    """Write the task's new schedule and release its claim, or delete it when its trigger is
+    done (a task that was due has no next run time only then). True when deleted."""
+    if task.next_run_time is None:
+        store.delete_task(task.id)  # type: ignore[arg-type]
+        return True
+    if not store.release_task(task, scheduler.scheduler_id):
+        scheduler.logger.warning("Task %r: lease expired before release; another scheduler took it over", task.id)
+    return False

@@ -40,8 +40,11 @@ TASK_OPTIONS = frozenset(
         "max_instances",
         "next_run_time",
         "store_alias",
+        "on_interrupted",
     }
 )
+#: what a scheduler does with a run whose owner died while holding it (see the deployment docs)
+INTERRUPTED_POLICIES = ("report", "rerun")
 
 
 class Task:
@@ -60,10 +63,12 @@ class Task:
         "mistrigger_grace_time",
         "name",
         "next_run_time",
+        "on_interrupted",
         "pending",
         "scheduler",
         "store_alias",
         "submitted",
+        "taken_over",
         "trigger",
     )
 
@@ -83,6 +88,8 @@ class Task:
     scheduler: BaseScheduler | None
     pending: bool
     submitted: bool
+    on_interrupted: str
+    taken_over: bool
 
     def __init__(
         self,
@@ -108,6 +115,8 @@ class Task:
         self.scheduler = scheduler
         self.pending = True
         self.submitted = False
+        self.on_interrupted = "report"
+        self.taken_over = False
         if id is None and fn is not None:
             id = uuid4().hex
         self.update_task(fn=fn, id=id, **options)
@@ -181,6 +190,11 @@ class Task:
             if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances <= 0:
                 raise ValueError(f"max_instances: must be a positive integer, got {max_instances!r}")
             self.max_instances = max_instances
+        if "on_interrupted" in updates:
+            policy = updates["on_interrupted"]
+            if policy not in INTERRUPTED_POLICIES:
+                raise ValueError(f"on_interrupted: expected one of {INTERRUPTED_POLICIES}, got {policy!r}")
+            self.on_interrupted = policy
         if "next_run_time" in updates:
             value = updates["next_run_time"]
             tz = self.scheduler.timezone if self.scheduler is not None else None
@@ -313,6 +327,7 @@ class Task:
             "coalesce": self.coalesce,
             "max_instances": self.max_instances,
             "next_run_time": self.next_run_time,
+            "on_interrupted": self.on_interrupted,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -339,6 +354,8 @@ class Task:
         self.scheduler = None
         self.pending = False
         self.submitted = False
+        self.on_interrupted = state.get("on_interrupted", "report")
+        self.taken_over = False
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Task:

@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.mysql import LONGBLOB
+from sqlalchemy.dialects.mysql import LONGBLOB, VARCHAR
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
@@ -37,6 +37,7 @@ from asyncz_like.tasks.task import Task
 
 #: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
 ID_LENGTH = 191
+_MYSQL_ID = VARCHAR(ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
 
 
 class SQLAlchemyStore(PersistentStore):
@@ -82,7 +83,8 @@ class SQLAlchemyStore(PersistentStore):
         self.table = Table(
             check_name(tablename, "tablename"),
             metadata,
-            Column("id", String(ID_LENGTH), primary_key=True),
+            # ids are case-sensitive everywhere: MariaDB/MySQL need a binary collation for that
+            Column("id", String(ID_LENGTH).with_variant(_MYSQL_ID, "mysql", "mariadb"), primary_key=True),
             Column("next_run_time", Double(), index=True, nullable=True),
             Column("state", LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb"), nullable=False),
             Column("claimed_by", String(ID_LENGTH), nullable=True),

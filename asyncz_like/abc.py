@@ -152,7 +152,8 @@ class Store(ABC):
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Due tasks that ``owner`` now holds, atomically (a conditional UPDATE, a script, a
         find-and-modify). A due task claimed by another owner whose lease has expired is taken
-        over and comes back with ``task.taken_over = True``: its owner died, perhaps mid-run.
+        over and comes back with ``task.interrupted_at`` set to the time that owner claimed it:
+        its owner died, perhaps mid-run, after submitting the run times due at that moment.
 
         The default, for stores only one scheduler uses, is every due task."""
         due = self.get_due_tasks(now)

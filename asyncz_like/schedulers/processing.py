@@ -66,9 +66,9 @@ def process_task(
 ) -> None:
     timezone = scheduler.timezone
     listens = scheduler.listens_to
-    if task.taken_over:
-        task.taken_over = False
-        skip_interrupted_run(scheduler, alias, task, now, events)
+    if task.interrupted_at is not None:
+        skip_interrupted_runs(scheduler, alias, task, task.interrupted_at, events)
+        task.interrupted_at = None
     run_times, next_run_time = task.due_run_times(timezone, now)
     runnable, missed = split_missed(task, run_times, now)
     if missed:
@@ -92,28 +92,26 @@ def process_task(
         events.append(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
 
 
-def skip_interrupted_run(
-    scheduler: BaseScheduler, alias: str, task: Task, now: datetime, events: list[SchedulerEvent]
+def skip_interrupted_runs(
+    scheduler: BaseScheduler, alias: str, task: Task, claimed_at: datetime, events: list[SchedulerEvent]
 ) -> None:
-    """A run whose owner died holding it may have executed already. ``rerun`` runs it again
-    (at least once); ``report`` (the default) skips it and says so (at most once)."""
-    interrupted = task.next_run_time
-    if task.on_interrupted == "rerun" or interrupted is None:
-        scheduler.logger.warning("Task %r: re-running %s, whose scheduler died holding it", task.id, interrupted)
+    """The task's previous scheduler died holding it. It had claimed it at ``claimed_at`` and may
+    have run the run times due then. ``rerun`` runs them again (at least once); ``report``, the
+    default, skips them and says so in a TASK_RUN_ABANDONED event (at most once)."""
+    interrupted, after = task.due_run_times(scheduler.timezone, claimed_at)
+    if not interrupted:
+        return
+    if task.on_interrupted == "rerun":
+        scheduler.logger.warning("Task %r: re-running %s, claimed by a scheduler that died", task.id, interrupted)
         return
     scheduler.logger.warning(
-        "Task %r: run at %s was interrupted by its scheduler's death; not re-run", task.id, interrupted
+        "Task %r: runs %s were interrupted by their scheduler's death; not re-run", task.id, interrupted
     )
     if scheduler.listens_to(TASK_RUN_ABANDONED):
         events.append(
-            TaskSubmissionEvent(
-                code=TASK_RUN_ABANDONED, task_id=task.id, store=alias, scheduled_run_times=[interrupted]
-            )
+            TaskSubmissionEvent(code=TASK_RUN_ABANDONED, task_id=task.id, store=alias, scheduled_run_times=interrupted)
         )
-    trigger = task.trigger
-    task.next_run_time = (
-        None if trigger is None else trigger.get_next_trigger_time(scheduler.timezone, interrupted, now)
-    )
+    task.next_run_time = after
 
 
 def submit(

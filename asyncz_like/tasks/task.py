@@ -58,6 +58,7 @@ class Task:
         "fn",
         "fn_reference",
         "id",
+        "interrupted_at",
         "kwargs",
         "max_instances",
         "mistrigger_grace_time",
@@ -68,7 +69,6 @@ class Task:
         "scheduler",
         "store_alias",
         "submitted",
-        "taken_over",
         "trigger",
     )
 
@@ -89,7 +89,7 @@ class Task:
     pending: bool
     submitted: bool
     on_interrupted: str
-    taken_over: bool
+    interrupted_at: datetime | None
 
     def __init__(
         self,
@@ -116,7 +116,7 @@ class Task:
         self.pending = True
         self.submitted = False
         self.on_interrupted = "report"
-        self.taken_over = False
+        self.interrupted_at = None
         if id is None and fn is not None:
             id = uuid4().hex
         self.update_task(fn=fn, id=id, **options)
@@ -355,7 +355,7 @@ class Task:
         self.pending = False
         self.submitted = False
         self.on_interrupted = state.get("on_interrupted", "report")
-        self.taken_over = False
+        self.interrupted_at = None
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Task:

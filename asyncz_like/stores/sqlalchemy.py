@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     LargeBinary,
     MetaData,
+    Select,
     String,
     Table,
     case,
@@ -113,15 +114,18 @@ class SQLAlchemyStore(PersistentStore):
             data = conn.execute(select(table.c.state).where(table.c.id == task_id)).scalar()
         return self.restore_task(task_id, data)
 
-    def get_due_tasks(self, now: datetime) -> list[Task]:
+    def due_query(self, now: datetime) -> Select[Any]:
+        """Ids and states due at ``now``: a range scan of the next_run_time index."""
         table = self.table
-        query = (
+        return (
             select(table.c.id, table.c.state)
             .where(table.c.next_run_time <= now.timestamp())
             .order_by(table.c.next_run_time, table.c.id)
         )
+
+    def get_due_tasks(self, now: datetime) -> list[Task]:
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(self.due_query(now)).all()
         return self.restore_rows((row[0], row[1]) for row in rows)
 
     def get_next_run_time(self) -> datetime | None:

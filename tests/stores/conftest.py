@@ -102,8 +102,11 @@ class StoreFactory:
                 store.table.drop(store.engine, checkfirst=True)
             elif self.kind == "redis":
                 store.redis.delete(store.tasks_key, store.run_times_key)
-            elif self.kind == "mongodb":
-                store.collection.drop()
+            elif self.kind == "mongodb":  # a fresh client: the store's may be closed already
+                from pymongo import MongoClient
+
+                with MongoClient(self.url) as client:
+                    client[store.collection.database.name].drop_collection(store.collection.name)
         for store in self.made:
             store.shutdown()
 

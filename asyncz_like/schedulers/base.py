@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from enum import IntEnum
+from functools import lru_cache
 from inspect import isawaitable
 from threading import Lock, RLock
 from typing import TYPE_CHECKING, Any
@@ -402,7 +403,7 @@ class BaseScheduler(ABC):
             raise TypeError(f"trigger: expected an alias or a Trigger instance, got {type(trigger).__name__}")
         cls = plugins.plugin_class(plugins.TRIGGERS, trigger)
         args = dict(trigger_args)
-        if "timezone" not in args and _accepts(cls, "timezone"):
+        if "timezone" not in args and _accepts(cls, "timezone"):  # type: ignore[arg-type]
             args["timezone"] = self.timezone
         return cls(**args)  # type: ignore[no-any-return]
 
@@ -481,7 +482,8 @@ class BaseScheduler(ABC):
             store.update_task(task)
         task.pending = False
         self.logger.info("Added task %r to store %r", task.name, alias)
-        self.dispatch_event(TaskEvent(code=TASK_ADDED, task_id=task.id, store=alias))
+        if self._listen_mask & TASK_ADDED:  # no pydantic event per add when nobody listens
+            self.dispatch_event(TaskEvent(code=TASK_ADDED, task_id=task.id, store=alias))
         self.wakeup_if_earlier(task.next_run_time)
 
     def wakeup_if_earlier(self, run_time: datetime | None) -> None:
@@ -795,7 +797,9 @@ def _copy_into(source: Task, target: Task) -> None:
             object.__setattr__(target, slot, getattr(source, slot))
 
 
+@lru_cache(maxsize=256)
 def _accepts(cls: type, parameter: str) -> bool:
+    """Cached: ``inspect.signature`` on every ``add_task`` dominated adding tasks."""
     import inspect
 
     try:

@@ -8,10 +8,13 @@ thousands of these and touches them on every wakeup, so validation happens once 
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, tzinfo
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
+from weakref import WeakKeyDictionary
 
 from asyncz_like._callables import callable_name, check_arguments, reference_of, resolve_reference
 from asyncz_like._time import to_datetime
@@ -154,7 +157,7 @@ class Task:
                 raise TypeError(f"kwargs: expected a dict with string keys, got {type(kwargs).__name__}")
             self.kwargs = dict(kwargs) if kwargs else _EMPTY_KWARGS  # type: ignore[assignment]
         if self.fn is not None and ({"fn", "args", "kwargs"} & set(updates)):
-            check_arguments(self.fn, self.args, self.kwargs)
+            _check_arguments_cached(self.fn, self.args, self.kwargs)
         if "name" in updates:
             name = updates["name"]
             if name is not None and not isinstance(name, str):
@@ -210,7 +213,7 @@ class Task:
                 raise TypeError(f"fn: {fn!r} refers to a {type(self.fn).__name__}, which is not callable")
         elif callable(fn):
             self.fn = fn
-            self.fn_reference = reference_of(fn)
+            self.fn_reference = _reference_of_cached(fn)
         else:
             raise TypeError(f"fn: expected a callable or a 'package.module:name' reference, got {type(fn).__name__}")
 
@@ -369,6 +372,50 @@ class Task:
 
     def __str__(self) -> str:
         return f"{self.name} (trigger: {self.trigger}, next run at: {self.next_run_time})"
+
+
+#: per plain function, its last ``module:qualname`` reference (re-verified on every use)
+_REFERENCES: WeakKeyDictionary[Callable[..., Any], str] = WeakKeyDictionary()
+
+
+def _reference_of_cached(fn: Callable[..., Any]) -> str | None:
+    """``reference_of`` without ``import_module`` per add: a remembered reference counts
+    only if walking the already imported module still gives back this very function."""
+    if isinstance(fn, FunctionType):
+        reference = _REFERENCES.get(fn)
+        if reference is not None:
+            module_name, _, path = reference.partition(":")
+            obj: Any = sys.modules.get(module_name)
+            for part in path.split("."):
+                obj = getattr(obj, part, None)
+            if obj is fn:
+                return reference
+    reference = reference_of(fn)
+    if reference is not None and isinstance(fn, FunctionType):
+        _REFERENCES[fn] = reference
+    return reference
+
+
+#: per plain function, the argument shapes (count, keyword names) already known to bind
+_FITTING_SHAPES: WeakKeyDictionary[Callable[..., Any], set[tuple[int, tuple[str, ...]]]] = WeakKeyDictionary()
+
+
+def _check_arguments_cached(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    """``check_arguments``, remembered per function: whether a call binds depends only on how
+    many positional arguments and which keyword names it has, and ``inspect.signature``
+    on every add dominated adding tasks."""
+    if not isinstance(fn, FunctionType):
+        check_arguments(fn, args, dict(kwargs))
+        return
+    shape = (len(args), tuple(kwargs))
+    known = _FITTING_SHAPES.get(fn)
+    if known is not None and shape in known:
+        return
+    check_arguments(fn, args, dict(kwargs))
+    if known is None:
+        known = _FITTING_SHAPES[fn] = set()
+    if len(known) < 64:
+        known.add(shape)
 
 
 def _optional_str(value: Any, argument: str) -> str | None:

@@ -565,10 +565,20 @@ class BaseScheduler(ABC):
                     alias = task.store_alias
                     break
             else:
-                _, alias = self.lookup_task(task_id, store)
-                self.lookup_store(alias).delete_task(task_id)
+                alias = self._delete_stored_task(task_id, store)
         self.logger.info("Removed task %s", task_id)
         self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task_id, store=alias))
+
+    def _delete_stored_task(self, task_id: str, store: str | None) -> str:
+        """Delete from the first store that has it, including a task it set aside as
+        unrestorable (which a lookup cannot return). Returns the store alias."""
+        for alias in [store] if store is not None else list(self.stores):
+            try:
+                self.lookup_store(alias).delete_task(task_id)
+            except TaskLookupError:
+                continue
+            return alias
+        raise TaskLookupError(task_id)
 
     def remove_all_tasks(self, store: str | None = None) -> None:
         with self.store_lock:

@@ -20,10 +20,13 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     case,
     create_engine,
     delete,
+    func,
     insert,
+    or_,
     select,
     update,
 )
@@ -33,11 +36,14 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, mask_url, to_timestamp
+from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url, to_timestamp
 from asyncz_like.tasks.task import Task
 
 #: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
 ID_LENGTH = 191
+#: how many due rows one claim reads at most; the rest wait for the next pass
+CLAIM_BATCH = 1000
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
 _MYSQL_ID = VARCHAR(ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
 
 
@@ -88,8 +94,9 @@ class SQLAlchemyStore(PersistentStore):
             Column("id", String(ID_LENGTH).with_variant(_MYSQL_ID, "mysql", "mariadb"), primary_key=True),
             Column("next_run_time", Double(), index=True, nullable=True),
             Column("state", LargeBinary().with_variant(LONGBLOB(), "mysql", "mariadb"), nullable=False),
-            Column("claimed_by", String(ID_LENGTH), nullable=True),
+            Column("claimed_by", String(ID_LENGTH), nullable=True, index=True),
             Column("claim_expires", Double(), nullable=True),
+            Column("claimed_at", Double(), nullable=True),
             schema=schema,
         )
 
@@ -129,16 +136,25 @@ class SQLAlchemyStore(PersistentStore):
         return self.restore_rows((row[0], row[1]) for row in rows)
 
     def get_next_run_time(self) -> datetime | None:
+        """The earliest unclaimed run time, or a claim's expiry if earlier (to take over a dead
+        scheduler's runs); a claimed row's own, stale, run time never counts."""
         table = self.table
         query = (
             select(table.c.id, table.c.next_run_time)
-            .where(table.c.next_run_time.is_not(None))
+            .where(table.c.next_run_time.is_not(None), table.c.claimed_by.is_(None))
             .order_by(table.c.next_run_time, table.c.id)
             .limit(self.set_aside_count() + 1)
         )
+        expiry = select(func.min(table.c.claim_expires)).where(table.c.claimed_by.is_not(None))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return self.first_runnable((row[0], row[1]) for row in rows)
+            earliest_expiry = conn.execute(expiry).scalar()
+        next_run_time = self.first_runnable((row[0], row[1]) for row in rows)
+        if earliest_expiry is not None:
+            expires = from_timestamp(earliest_expiry)
+            if next_run_time is None or expires < next_run_time:
+                return expires
+        return next_run_time
 
     def get_all_tasks(self) -> list[Task]:
         table = self.table
@@ -179,6 +195,71 @@ class SQLAlchemyStore(PersistentStore):
         with self.engine.begin() as conn:
             conn.execute(delete(self.table))
         self.forget_set_aside()
+
+    # -- claims: several schedulers sharing this table ---------------------------------
+
+    supports_claims = True
+
+    def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
+        """Three short statements, the middle one a conditional UPDATE: whichever scheduler's
+        UPDATE reaches a row first owns it; the others' WHERE no longer matches it. Short
+        separate transactions keep SQLite (one writer) from deadlocking on a lock upgrade."""
+        table = self.table
+        ts = now.timestamp()
+        claimable = and_(
+            table.c.next_run_time <= ts,
+            or_(table.c.claimed_by.is_(None), table.c.claim_expires < ts),
+        )
+        candidates = select(table.c.id, table.c.claimed_at).where(claimable).order_by(table.c.next_run_time, table.c.id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(candidates.limit(limit or CLAIM_BATCH)).all()
+        if not rows:
+            return []
+        previous = {row[0]: row[1] for row in rows}
+        ids = list(previous)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(table)
+                .where(table.c.id.in_(ids), claimable)
+                .values(claimed_by=owner, claim_expires=ts + lease_seconds, claimed_at=ts)
+            )
+        mine = select(table.c.id, table.c.state).where(
+            table.c.id.in_(ids), table.c.claimed_by == owner, table.c.claimed_at == ts
+        )
+        with self.engine.connect() as conn:
+            claimed = conn.execute(mine.order_by(table.c.next_run_time, table.c.id)).all()
+        tasks = []
+        unrestorable = []
+        for task_id, state in claimed:
+            task = self.restore_task(task_id, state)
+            if task is None:
+                unrestorable.append(task_id)
+                continue
+            if previous[task_id] is not None:  # an expired claim: its scheduler died holding it
+                task.interrupted_at = from_timestamp(previous[task_id])
+            tasks.append(task)
+        if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(table).where(table.c.id.in_(unrestorable), table.c.claimed_by == owner).values(**UNCLAIMED)
+                )
+        return tasks
+
+    def release_task(self, task: Task, owner: str) -> bool:
+        table = self.table
+        values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task), **UNCLAIMED}
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(table).where(table.c.id == task.id, table.c.claimed_by == owner).values(**values)
+            )
+        return bool(result.rowcount)
+
+    def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
+        table = self.table
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(table).where(table.c.claimed_by == owner).values(claim_expires=now.timestamp() + lease_seconds)
+            )
 
     def __repr__(self) -> str:
         return f"<SQLAlchemyStore (url={mask_url(self.url)!r}, table={self.table.fullname!r})>"

@@ -29,17 +29,18 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.servers
 
 
-def add_tasks(store: dict[str, Any], start: float, policy: str) -> None:
-    """Fill the shared store from a separate scheduler, as a deploy script would."""
+def add_tasks(store: dict[str, Any], start: float, policy: str, tasks: int = TASKS, runs: int = RUNS_PER_TASK) -> None:
+    """Fill the shared store from a separate scheduler, as a deploy script would: ``tasks``
+    tasks, each running every second from ``start`` for ``runs`` runs."""
     scheduler = ManualScheduler(timezone="UTC", stores={"default": dict(store)})
     scheduler.start()
-    for n in range(TASKS):
+    for n in range(tasks):
         scheduler.add_task(
             "tests.distributed.worker:tick",
             "interval",
             seconds=1,
             start_at=_utc(start),
-            end_at=_utc(start + RUNS_PER_TASK - 1),
+            end_at=_utc(start + runs - 1),
             args=[f"t{n}"],
             id=f"t{n}",
             coalesce=False,

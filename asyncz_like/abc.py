@@ -165,6 +165,10 @@ class Store(ABC):
         self.update_task(task)
         return True
 
+    def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
+        """``release_task`` for many; stores override it to write them in one round trip."""
+        return [self.release_task(task, owner) for task in tasks]
+
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:  # noqa: B027
         """Extend the leases ``owner`` holds on runs still in flight."""
 

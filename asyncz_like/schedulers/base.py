@@ -52,8 +52,9 @@ from asyncz_like.exceptions import (
     TaskLookupError,
 )
 from asyncz_like.schedulers import config as cfg
+from asyncz_like.schedulers.claims import HeldClaims
 from asyncz_like.schedulers.locking import StoreFileLocks
-from asyncz_like.schedulers.processing import process_store, settle
+from asyncz_like.schedulers.processing import process_store
 from asyncz_like.schedulers.queries import select
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 from asyncz_like.tasks.task import Task
@@ -96,8 +97,7 @@ class BaseScheduler(ABC):
             "max_instances": 1,
             "on_interrupted": "report",
         }
-        #: ids of tasks whose claim this scheduler holds while their run is in flight, per store
-        self.held_claims: dict[str, set[str]] = {}
+        self.claims = HeldClaims(self)
         self.logger = logging.getLogger("asyncz_like.schedulers")
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"
@@ -709,7 +709,7 @@ class BaseScheduler(ABC):
             self._process_lock.release()
         for event in events:
             self.dispatch_event(event)
-        if any(self.held_claims.values()):
+        if self.claims.holds_any():
             # leases on runs in flight are renewed each pass: pass often enough to keep them
             renew_at = now + timedelta(seconds=self.lease_seconds / 3)
             next_wakeup = renew_at if next_wakeup is None else min(next_wakeup, renew_at)
@@ -721,7 +721,7 @@ class BaseScheduler(ABC):
 
     def _process_store(self, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]) -> datetime | None:
         try:
-            if self.held_claims.get(alias):
+            if self.claims.holds(alias):
                 store.renew_claims(self.scheduler_id, self.lease_seconds, now)
             if store.blocking_io:
                 # Thread-safe stores doing I/O: holding our lock here would make every
@@ -735,31 +735,10 @@ class BaseScheduler(ABC):
             )
             return now + timedelta(seconds=self.store_retry_interval)
 
-    def hold_claim(self, task: Task) -> None:
-        """The pass submitted a claimed task: keep the claim until ``run_finished``."""
-        self.held_claims.setdefault(task.store_alias or "default", set()).add(task.id)  # type: ignore[arg-type]
-
     def run_finished(self, task: Task) -> None:
         """Executors call this when a submission's runs are over: a claim held for the run
-        is released (the schedule written back) or, for a finished trigger, the task deleted."""
-        alias = task.store_alias or "default"
-        held = self.held_claims.get(alias)
-        if not held or task.id not in held:
-            return
-        store = self.stores.get(alias)
-        if store is not None:
-            self.run_store_io(self._settle_claim, alias, store, task)
-
-    def _settle_claim(self, alias: str, store: Store, task: Task) -> None:
-        try:
-            removed = settle(self, store, task)
-        except Exception:
-            self.logger.exception("Releasing task %r in store %r failed; its lease will expire", task.id, alias)
-            return
-        finally:
-            self.held_claims.get(alias, set()).discard(task.id)  # type: ignore[arg-type]
-        if removed:
-            self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
+        is released with the new schedule (or the finished task deleted)."""
+        self.claims.completed(task)
 
     def run_store_io(self, function: Callable[..., Any], *args: Any) -> None:
         """Where store I/O triggered outside a pass runs; async front ends move it off the loop."""

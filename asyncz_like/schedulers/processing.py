@@ -82,10 +82,10 @@ def process_task(
         # Advance before submitting: an inline executor may finish, and settle, inside send_task.
         task.next_run_time = next_run_time
     if store.supports_claims:
-        scheduler.hold_claim(task)  # before submitting: an inline executor finishes at once
+        scheduler.claims.hold(task)  # before submitting: an inline executor finishes at once
         if runnable and submit(scheduler, alias, task, runnable, events):
             return  # the claim is released when the run completes (BaseScheduler.run_finished)
-        scheduler.held_claims[alias].discard(task.id)  # type: ignore[arg-type]
+        scheduler.claims.drop(alias, task.id)
     elif runnable:
         submit(scheduler, alias, task, runnable, events)
     if settle(scheduler, store, task) and listens(TASK_REMOVED):

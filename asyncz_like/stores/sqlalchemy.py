@@ -246,13 +246,22 @@ class SQLAlchemyStore(PersistentStore):
         return tasks
 
     def release_task(self, task: Task, owner: str) -> bool:
+        return self.release_tasks([task], owner)[0]
+
+    def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
+        """One transaction for the lot: on SQLite that is one fsync instead of one per task."""
         table = self.table
-        values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task), **UNCLAIMED}
+        released = []
         with self.engine.begin() as conn:
-            result = conn.execute(
-                update(table).where(table.c.id == task.id, table.c.claimed_by == owner).values(**values)
-            )
-        return bool(result.rowcount)
+            for task in tasks:
+                values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
+                result = conn.execute(
+                    update(table)
+                    .where(table.c.id == task.id, table.c.claimed_by == owner)
+                    .values(**values, **UNCLAIMED)
+                )
+                released.append(bool(result.rowcount))
+        return released
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
         table = self.table

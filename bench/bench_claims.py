@@ -1,0 +1,145 @@
+"""Claimed-and-executed runs per second with 1, 2 and 4 scheduler processes sharing one store.
+
+    python bench/bench_claims.py [--tasks 2000] [--kinds postgres,redis] [--quick]
+
+Needs ASYNCZ_TEST_POSTGRES_URL / ASYNCZ_TEST_REDIS_URL (``source scripts/servers.sh;
+servers_start``). Every task is due at once and runs a no-op once; each process appends
+"<task> <epoch>" per execution to one record file. Throughput is tasks / (last execution -
+first execution), and the run also checks that every task ran exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+URL_ENV = {"postgres": "ASYNCZ_TEST_POSTGRES_URL", "redis": "ASYNCZ_TEST_REDIS_URL", "mariadb": "ASYNCZ_TEST_MYSQL_URL"}
+
+
+def noop() -> None:
+    """The benchmarked task: nothing, so the figure is the scheduling cost."""
+
+
+def store_config(kind: str) -> dict[str, Any]:
+    uid = uuid.uuid4().hex[:10]
+    url = os.environ[URL_ENV[kind]]
+    if kind == "redis":
+        return {"type": "redis", "url": url, "tasks_key": f"bench.{uid}.tasks", "run_times_key": f"bench.{uid}.times"}
+    return {"type": "sqlalchemy", "url": url, "tablename": f"bench_{uid}"}
+
+
+def fill(store: dict[str, Any], tasks: int) -> None:
+    from asyncz_like import ManualScheduler
+
+    now = datetime.now(timezone.utc)
+    scheduler = ManualScheduler(timezone="UTC", stores={"default": dict(store)})
+    scheduler.start()
+    for n in range(tasks):
+        scheduler.add_task("bench.bench_claims:noop", "interval", hours=1, start_at=now, id=f"b{n}",
+                           next_run_time=now + timedelta(seconds=4), mistrigger_grace_time=None)
+    scheduler.shutdown()
+
+
+async def serve(store: dict[str, Any], record: str, seconds: float) -> None:
+    """One worker process: a scheduler whose listener records every execution."""
+    from asyncz_like import TASK_EXECUTED, AsyncIOScheduler
+
+    fd = os.open(record, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    scheduler = AsyncIOScheduler(timezone="UTC", stores={"default": store}, lease_seconds=30)
+    scheduler.add_listener(lambda e: os.write(fd, f"{e.task_id} {time.time():.6f}\n".encode()), TASK_EXECUTED)
+    scheduler.start()
+    await asyncio.sleep(seconds)
+    scheduler.shutdown(wait=True)
+
+
+def measure(kind: str, processes: int, tasks: int) -> dict[str, Any]:
+    store = store_config(kind)
+    fill(store, tasks)
+    record = Path(tempfile.mkdtemp()) / "record.txt"
+    record.touch()
+    workers = [
+        subprocess.Popen([sys.executable, __file__, "--serve", json.dumps(store), "--record", str(record),
+                          "--seconds", str(4 + tasks / 150)], cwd=ROOT)
+        for _ in range(processes)
+    ]
+    released_at = wait_until_released(store, tasks, deadline=time.time() + 4 + tasks / 100)
+    for worker in workers:
+        worker.wait(timeout=300)
+    lines = [line.split() for line in record.read_text().splitlines()]
+    counts = Counter(task_id for task_id, _ in lines)
+    first = min((float(stamp) for _, stamp in lines), default=None)
+    span = None if released_at is None or first is None else released_at - first
+    return {
+        "store": kind,
+        "processes": processes,
+        "tasks": tasks,
+        "executed": len(counts),
+        "duplicates": sum(1 for n in counts.values() if n > 1),
+        "runs_per_s": round(len(lines) / span, 1) if span else None,
+    }
+
+
+def wait_until_released(store: dict[str, Any], tasks: int, deadline: float) -> float | None:
+    """When every task is back in the store with its next run an hour ahead and no claim:
+    claimed, executed and released."""
+    from asyncz_like import plugins
+
+    options = dict(store)
+    reader = plugins.create(plugins.STORES, options.pop("type"), options)
+    reader.start(None, "bench")
+    horizon = datetime.now(timezone.utc) + timedelta(minutes=30)
+    try:
+        while time.time() < deadline:
+            done = [t for t in reader.get_all_tasks() if t.next_run_time and t.next_run_time > horizon]
+            if len(done) == tasks and reader.get_next_run_time() > horizon:
+                return time.time()
+            time.sleep(0.05)
+        return None
+    finally:
+        reader.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument("--kinds", default="postgres,redis")
+    parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--record", help=argparse.SUPPRESS)
+    parser.add_argument("--seconds", type=float, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.serve:
+        asyncio.run(serve(json.loads(options.serve), options.record, options.seconds))
+        return
+    tasks = 50 if options.quick else options.tasks
+    counts = [1, 2] if options.quick else [int(n) for n in options.processes.split(",")]
+    rows = []
+    print(f"{'store':<10}{'processes':>10}{'tasks':>8}{'executed':>10}{'dupes':>7}{'runs/s':>10}")
+    for kind in options.kinds.split(","):
+        if not os.environ.get(URL_ENV[kind]):
+            print(f"{kind:<10} skipped: {URL_ENV[kind]} is not set")
+            continue
+        for processes in counts:
+            row = measure(kind, processes, tasks)
+            rows.append(row)
+            print(f"{kind:<10}{processes:>10}{tasks:>8}{row['executed']:>10}{row['duplicates']:>7}{row['runs_per_s']!s:>10}")
+    (ROOT / "bench" / "results-claims.json").write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

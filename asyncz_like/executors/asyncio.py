@@ -1,15 +1,17 @@
-"""Run coroutine functions on the scheduler's event loop and plain functions in its thread pool."""
+"""Run coroutine functions on the scheduler's event loop and plain functions in a thread pool."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
 from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.runner import Outcome, run_async, run_sync
+from asyncz_like.executors.runner import run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
@@ -19,15 +21,24 @@ class AsyncIOExecutor(BaseExecutor):
     """The default executor of the asyncio schedulers.
 
     ``send_task`` may be called from any thread (the scheduler keeps store I/O off the
-    loop); the run itself always starts on the loop.
+    loop). A coroutine run is one loop task that reports its own outcome when it ends; a
+    plain function goes straight to the thread pool, and its worker reports the outcome:
+    no completion callbacks hop through the loop.
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
         if kwargs:
             raise TypeError(f"asyncio executor: unexpected argument(s) {sorted(kwargs)}")
+        if max_workers is not None and (
+            isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers <= 0
+        ):
+            raise ValueError(f"max_workers: must be a positive integer or None, got {max_workers!r}")
         super().__init__()
+        self.max_workers = max_workers or min(32, (os.cpu_count() or 1) + 4)
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.running: set[asyncio.Future[Any]] = set()
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.running: set[asyncio.Task[Any]] = set()
+        self.running_threads: set[concurrent.futures.Future[Any]] = set()
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -37,43 +48,74 @@ class AsyncIOExecutor(BaseExecutor):
         self.loop = loop
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop accepting runs. Runs in flight finish on the loop (blocking the loop thread
-        to wait for them would deadlock); ``NativeAsyncIOScheduler.shutdown`` awaits them."""
+        """Stop accepting runs. Coroutines in flight finish on the loop (blocking the loop
+        thread to wait for them would deadlock: ``NativeAsyncIOScheduler.shutdown`` awaits
+        them); with ``wait`` the thread pool's runs are waited for."""
         self.loop = None
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait)
 
     async def wait_running(self) -> None:
-        if self.running:
-            await asyncio.gather(*list(self.running), return_exceptions=True)
+        waiting: list[Any] = list(self.running)
+        waiting += [asyncio.wrap_future(future) for future in list(self.running_threads)]
+        if waiting:
+            await asyncio.gather(*waiting, return_exceptions=True)
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
         loop = self.loop
         if loop is None:
             raise RuntimeError(f"executor {self.alias!r} is not started")
-        if _running_loop() is loop:
-            self._submit(task, run_times)
+        if not _is_async(task.fn):
+            if self.pool is None:
+                self.pool = concurrent.futures.ThreadPoolExecutor(
+                    self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}"
+                )
+            future = self.pool.submit(self._run_in_thread, task, run_times)
+            self.running_threads.add(future)
+            future.add_done_callback(self.running_threads.discard)
+        elif _running_loop() is loop:
+            self._start_coroutine(loop, task, run_times)
         else:
-            loop.call_soon_threadsafe(self._submit, task, run_times)
+            loop.call_soon_threadsafe(self._start_coroutine, loop, task, run_times)
 
-    def _submit(self, task: Task, run_times: Sequence[datetime]) -> None:
-        loop = self.loop or asyncio.get_running_loop()
-        fn = task.fn
-        assert fn is not None
-        future: asyncio.Future[list[Outcome]]
-        if is_coroutine_callable(fn):
-            future = loop.create_task(run_async(fn, task.args, task.kwargs, run_times))
-        else:
-            future = loop.run_in_executor(None, run_sync, fn, task.args, task.kwargs, run_times)
-        self.running.add(future)
-        future.add_done_callback(lambda f: self._done(task, run_times, f))
+    def _start_coroutine(self, loop: asyncio.AbstractEventLoop, task: Task, run_times: Sequence[datetime]) -> None:
+        self.running.add(loop.create_task(self._run_coroutine(task, run_times)))
 
-    def _done(self, task: Task, run_times: Sequence[datetime], future: asyncio.Future[list[Outcome]]) -> None:
-        self.running.discard(future)
-        if future.cancelled():
-            self.task_crashed(task, run_times, asyncio.CancelledError())
-        elif future.exception() is not None:
-            self.task_crashed(task, run_times, future.exception())  # type: ignore[arg-type]
+    async def _run_coroutine(self, task: Task, run_times: Sequence[datetime]) -> None:
+        try:
+            outcomes = await run_async(task.fn, task.args, task.kwargs, run_times)  # type: ignore[arg-type]
+        except BaseException as exc:  # cancelled: still free the instance and report
+            self.task_crashed(task, run_times, exc)
+            raise
         else:
-            self.task_finished(task, future.result())
+            self.task_finished(task, outcomes)
+        finally:
+            self.running.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+    def _run_in_thread(self, task: Task, run_times: Sequence[datetime]) -> None:
+        try:
+            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times)  # type: ignore[arg-type]
+        except BaseException as exc:
+            self.task_crashed(task, run_times, exc)
+        else:
+            self.task_finished(task, outcomes)
+
+
+_ASYNC_CACHE: dict[Any, bool] = {}
+
+
+def _is_async(fn: Any) -> bool:
+    """``is_coroutine_callable``, remembered per function: inspect is slow on the hot path."""
+    try:
+        return _ASYNC_CACHE[fn]
+    except KeyError:
+        result = _ASYNC_CACHE[fn] = is_coroutine_callable(fn)
+        if len(_ASYNC_CACHE) > 4096:
+            _ASYNC_CACHE.clear()
+        return result
+    except TypeError:  # an unhashable callable
+        return is_coroutine_callable(fn)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -105,6 +105,13 @@ class AsyncIOScheduler(BaseScheduler):
         if wait_seconds is not None and self.event_loop is not None:
             self.timer = self.event_loop.call_later(wait_seconds, self.wakeup)
 
+    def _time_left(self, wait_seconds: float | None) -> float | None:
+        """The wait measured from now, not from when the pass began: time spent in the pass
+        would otherwise make every run that much late."""
+        if wait_seconds is None or self.next_wakeup_time is None:
+            return wait_seconds
+        return max((self.next_wakeup_time - self.clock()).total_seconds(), 0.0)
+
     def stop_timer(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
@@ -126,7 +133,7 @@ class AsyncIOScheduler(BaseScheduler):
             return
         self.stop_timer()
         if not any(store.blocking_io for store in self.stores.values()):
-            self.start_timer(self.process_tasks())
+            self.start_timer(self._time_left(self.process_tasks()))
             return
         self._pass_running = True
         loop = self.event_loop
@@ -139,7 +146,7 @@ class AsyncIOScheduler(BaseScheduler):
         if future.cancelled():
             return
         exc = future.exception()
-        wait_seconds = self.store_retry_interval if exc is not None else future.result()
+        wait_seconds = self.store_retry_interval if exc is not None else self._time_left(future.result())
         if exc is not None:
             self.logger.error("Processing pass failed", exc_info=exc)
         if self._pass_again:

@@ -103,7 +103,7 @@ class AsyncIOScheduler(BaseScheduler):
     def start_timer(self, wait_seconds: float | None = None) -> None:
         self.stop_timer()
         if wait_seconds is not None and self.event_loop is not None:
-            self.timer = self.event_loop.call_later(wait_seconds, self.wakeup)
+            self.timer = self.event_loop.call_later(wait_seconds, self._wakeup_now)
 
     def _time_left(self, wait_seconds: float | None) -> float | None:
         """The wait measured from now, not from when the pass began: time spent in the pass
@@ -121,8 +121,12 @@ class AsyncIOScheduler(BaseScheduler):
         """Queue one pass on the loop; many wakeups before it runs make a single pass."""
         if self._wakeup_queued:
             return
+        loop = self.event_loop
+        if loop is None or loop.is_closed():
+            return
         self._wakeup_queued = True
-        self._call_in_loop(self._wakeup_now)
+        # Always deferred, even on the loop: a burst of add_task calls makes one pass.
+        loop.call_soon_threadsafe(self._wakeup_now)
 
     def _wakeup_now(self) -> None:
         self._wakeup_queued = False

@@ -7,6 +7,7 @@ lookup is a claim (``Store.claim_due_tasks``) rather than a plain read.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -44,12 +45,20 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
     return runnable, missed
 
 
+#: in a pass beside the event loop, give up the GIL after this many tasks: without it the
+#: loop may wait a whole switch interval (5 ms) for the interpreter
+YIELD_EVERY = 8
+
+
 def process_store(
     scheduler: BaseScheduler, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]
 ) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
     due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
-    for task in due:
+    yield_gil = store.blocking_io  # this pass runs beside the event loop: let it have the GIL
+    for index, task in enumerate(due):
+        if yield_gil and not index % YIELD_EVERY:
+            time.sleep(0)
         task.store_alias = alias
         task.scheduler = scheduler
         try:

@@ -8,6 +8,7 @@ the table (a lease with owner and expiry); they stay NULL until claims use them.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +45,7 @@ from asyncz_like.tasks.task import Task
 #: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
 ID_LENGTH = 191
 #: how many due rows one claim reads at most; the rest wait for the next pass
-CLAIM_BATCH = 1000
+CLAIM_BATCH = 500
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
 _MYSQL_ID = VARCHAR(ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
 
@@ -252,7 +253,9 @@ class SQLAlchemyStore(PersistentStore):
             claimed = conn.execute(mine.order_by(table.c.next_run_time, table.c.id)).all()
         tasks = []
         unrestorable = []
-        for task_id, state in claimed:
+        for index, (task_id, state) in enumerate(claimed):
+            if not index % 8:
+                time.sleep(0)  # restoring is CPU work: let the event loop thread in
             task = self.restore_task(task_id, state)
             if task is None:
                 unrestorable.append(task_id)
@@ -275,7 +278,9 @@ class SQLAlchemyStore(PersistentStore):
         table = self.table
         released = []
         with self.engine.begin() as conn:
-            for task in tasks:
+            for index, task in enumerate(tasks):
+                if not index % 8:
+                    time.sleep(0)  # let the event loop thread have the GIL between statements
                 values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
                 result = conn.execute(
                     update(table)

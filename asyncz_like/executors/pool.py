@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,34 +31,42 @@ def check_max_workers(max_workers: Any) -> int:
     return max_workers
 
 
-class ThreadPoolExecutor(BaseExecutor):
-    """``max_workers`` threads; ``pool_kwargs`` go to ``concurrent.futures.ThreadPoolExecutor``."""
+class PoolExecutor(BaseExecutor):
+    """Shared life cycle of the executors built on a ``concurrent.futures`` pool."""
+
+    kind = "pool"
 
     def __init__(self, max_workers: int = 10, pool_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if kwargs:
-            raise TypeError(f"threadpool executor: unexpected argument(s) {sorted(kwargs)}")
+            raise TypeError(f"{self.kind} executor: unexpected argument(s) {sorted(kwargs)}")
         super().__init__()
         self.max_workers = check_max_workers(max_workers)
         self.pool_kwargs = dict(pool_kwargs or {})
-        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.pool: concurrent.futures.Executor | None = None
+
+    @abstractmethod
+    def make_pool(self) -> concurrent.futures.Executor:
+        """A new pool of ``max_workers`` workers."""
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         if self.pool is None:
-            self.pool = concurrent.futures.ThreadPoolExecutor(
-                self.max_workers, thread_name_prefix=f"asyncz_like-{alias}", **self.pool_kwargs
-            )
+            self.pool = self.make_pool()
 
     def shutdown(self, wait: bool = True) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait)
             self.pool = None
 
-    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+    def started_pool(self) -> concurrent.futures.Executor:
         if self.pool is None:
             raise RuntimeError(f"executor {self.alias!r} is not started")
-        future = self.pool.submit(_run_in_thread, task, run_times)
-        future.add_done_callback(lambda f: self._done(task, run_times, f))
+        return self.pool
+
+    def report_when_done(
+        self, task: Task, run_times: Sequence[datetime], future: concurrent.futures.Future[Any]
+    ) -> None:
+        future.add_done_callback(lambda done: self._done(task, run_times, done))
 
     def _done(
         self, task: Task, run_times: Sequence[datetime], future: concurrent.futures.Future[list[Outcome]]
@@ -67,3 +76,17 @@ class ThreadPoolExecutor(BaseExecutor):
             self.task_crashed(task, run_times, exc)
         else:
             self.task_finished(task, future.result())
+
+
+class ThreadPoolExecutor(PoolExecutor):
+    """``max_workers`` threads; ``pool_kwargs`` go to ``concurrent.futures.ThreadPoolExecutor``."""
+
+    kind = "threadpool"
+
+    def make_pool(self) -> concurrent.futures.Executor:
+        return concurrent.futures.ThreadPoolExecutor(
+            self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}", **self.pool_kwargs
+        )
+
+    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        self.report_when_done(task, run_times, self.started_pool().submit(_run_in_thread, task, run_times))

@@ -49,8 +49,15 @@ def fill(store: dict[str, Any], tasks: int) -> None:
     scheduler = ManualScheduler(timezone="UTC", stores={"default": dict(store)})
     scheduler.start()
     for n in range(tasks):
-        scheduler.add_task("bench.bench_claims:noop", "interval", hours=1, start_at=now, id=f"b{n}",
-                           next_run_time=now + timedelta(seconds=4), mistrigger_grace_time=None)
+        scheduler.add_task(
+            "bench.bench_claims:noop",
+            "interval",
+            hours=1,
+            start_at=now,
+            id=f"b{n}",
+            next_run_time=now + timedelta(seconds=4),
+            mistrigger_grace_time=None,
+        )
     scheduler.shutdown()
 
 
@@ -72,8 +79,19 @@ def measure(kind: str, processes: int, tasks: int) -> dict[str, Any]:
     record = Path(tempfile.mkdtemp()) / "record.txt"
     record.touch()
     workers = [
-        subprocess.Popen([sys.executable, __file__, "--serve", json.dumps(store), "--record", str(record),
-                          "--seconds", str(4 + tasks / 150)], cwd=ROOT)
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--serve",
+                json.dumps(store),
+                "--record",
+                str(record),
+                "--seconds",
+                str(4 + tasks / 150),
+            ],
+            cwd=ROOT,
+        )
         for _ in range(processes)
     ]
     released_at = wait_until_released(store, tasks, deadline=time.time() + 4 + tasks / 100)
@@ -137,7 +155,9 @@ def main() -> None:
         for processes in counts:
             row = measure(kind, processes, tasks)
             rows.append(row)
-            print(f"{kind:<10}{processes:>10}{tasks:>8}{row['executed']:>10}{row['duplicates']:>7}{row['runs_per_s']!s:>10}")
+            print(
+                f"{kind:<10}{processes:>10}{tasks:>8}{row['executed']:>10}{row['duplicates']:>7}{row['runs_per_s']!s:>10}"
+            )
     (ROOT / "bench" / "results-claims.json").write_text(json.dumps(rows, indent=2))
 
 

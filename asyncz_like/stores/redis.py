@@ -2,12 +2,19 @@
 
 Paused tasks are in the hash only, so the due lookup (``ZRANGEBYSCORE`` up to now)
 reads only due ids. Adding and updating touch both keys in one Lua script, so no other
-client ever sees a task in one key and not the other. A later lease for schedulers
-sharing the store fits beside them as a third key (id -> owner and expiry).
+client ever sees a task in one key and not the other.
+
+Schedulers sharing the store claim due runs under a lease kept in two more keys: a
+sorted set ``<claims_key>`` of id -> lease expiry (so the earliest expiry is one read)
+and a hash ``<claims_key>.owners`` of id -> ``"<claimed_at>|<owner>"``. Claiming,
+releasing and renewing are Lua scripts: Redis runs a script alone, so a compare-and-set
+over those keys is atomic without WATCH/MULTI retries. A task's own run time stays in
+the run times set while it is claimed, so plain reads see the store as before.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +23,7 @@ from redis.exceptions import RedisError
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, mask_url
+from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url
 from asyncz_like.tasks.task import Task
 
 _ADD = """
@@ -32,10 +39,100 @@ if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD
 return 1
 """
 
+#: how many due tasks one claim takes at most; the rest wait for the next pass
+CLAIM_BATCH = 500
+
+# KEYS: tasks, run_times, claims, owners. ARGV: now, owner, lease expiry, limit.
+# Walks the due ids in run time order and claims those unclaimed or whose lease expired
+# before now. Returns id, previous claimed_at ('' if it was free) and state for each.
+_CLAIM = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[4])
+local out, taken, offset = {}, 0, 0
+while taken < limit do
+  local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', offset, 200)
+  if #ids == 0 then break end
+  offset = offset + #ids
+  for _, id in ipairs(ids) do
+    local expiry = redis.call('ZSCORE', KEYS[3], id)
+    if not expiry or tonumber(expiry) < now then
+      local previous = ''
+      if expiry then
+        local info = redis.call('HGET', KEYS[4], id)
+        if info then previous = string.sub(info, 1, string.find(info, '|', 1, true) - 1) end
+      end
+      redis.call('ZADD', KEYS[3], ARGV[3], id)
+      redis.call('HSET', KEYS[4], id, ARGV[1] .. '|' .. ARGV[2])
+      out[#out + 1] = id
+      out[#out + 1] = previous
+      out[#out + 1] = redis.call('HGET', KEYS[1], id) or ''
+      taken = taken + 1
+      if taken >= limit then break end
+    end
+  end
+end
+return out
+"""
+
+# KEYS: tasks, run_times, claims, owners. ARGV: id, owner, state, score.
+# Only while ARGV[2] holds the claim: drop it and, unless state is '', write the task.
+_RELEASE = """
+local info = redis.call('HGET', KEYS[4], ARGV[1])
+if not info or string.sub(info, string.find(info, '|', 1, true) + 1) ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
+end
+return 1
+"""
+
+# KEYS: claims, owners. ARGV: owner, new expiry.
+_RENEW = """
+local all = redis.call('HGETALL', KEYS[2])
+local renewed = 0
+for i = 1, #all, 2 do
+  local info = all[i + 1]
+  if string.sub(info, string.find(info, '|', 1, true) + 1) == ARGV[1] then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], all[i])
+    renewed = renewed + 1
+  end
+end
+return renewed
+"""
+
+# KEYS: run_times, claims. ARGV: how many unclaimed candidates.
+# Returns {earliest lease expiry or '', {id, run time, ...}}: the first unclaimed ids in
+# run time order, walking past claimed ones; none later than the earliest expiry matter.
+_NEXT = """
+local want = tonumber(ARGV[1]) * 2
+local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local expiry = first[2]
+local limit = expiry and tonumber(expiry)
+local out, offset = {}, 0
+while #out < want do
+  local chunk = redis.call('ZRANGE', KEYS[1], offset, offset + 199, 'WITHSCORES')
+  if #chunk == 0 then break end
+  offset = offset + 200
+  for i = 1, #chunk, 2 do
+    if limit and tonumber(chunk[i + 1]) > limit then return {expiry, out} end
+    if not redis.call('ZSCORE', KEYS[2], chunk[i]) then
+      out[#out + 1] = chunk[i]
+      out[#out + 1] = chunk[i + 1]
+      if #out >= want then break end
+    end
+  end
+end
+return {expiry or '', out}
+"""
+
 
 class RedisStore(PersistentStore):
     """``url``: ``redis://[:password@]host:port/db`` (default ``redis://localhost:6379/0``), or
-    pass a ready ``client``. Extra keyword arguments go to ``Redis.from_url``."""
+    pass a ready ``client``. ``claims_key`` defaults to ``<tasks_key>.claims``. Extra
+    keyword arguments go to ``Redis.from_url``."""
 
     def __init__(
         self,
@@ -44,6 +141,7 @@ class RedisStore(PersistentStore):
         client: Redis | None = None,
         tasks_key: str = "asyncz.tasks",
         run_times_key: str = "asyncz.run_times",
+        claims_key: str | None = None,
         serializer: Serializer | str | None = None,
         encryption_key: str | bytes | None = None,
         encryption_key_env: str | None = None,
@@ -54,6 +152,12 @@ class RedisStore(PersistentStore):
         self.run_times_key = check_name(run_times_key, "run_times_key")
         if self.tasks_key == self.run_times_key:
             raise ValueError(f"run_times_key: must differ from tasks_key, both are {tasks_key!r}")
+        self.claims_key = check_name(f"{tasks_key}.claims" if claims_key is None else claims_key, "claims_key")
+        self.owners_key = f"{self.claims_key}.owners"
+        taken = {self.tasks_key, self.run_times_key}
+        if self.claims_key in taken or self.owners_key in taken:
+            raise ValueError(f"claims_key: {self.claims_key!r} clashes with tasks_key or run_times_key")
+        self._keys = [self.tasks_key, self.run_times_key, self.claims_key, self.owners_key]
         if client is not None:
             if url is not None or connect_args:
                 raise ValueError("client: give either a client or a url (with connection options), not both")
@@ -72,6 +176,10 @@ class RedisStore(PersistentStore):
                 raise ValueError(f"url: {mask_url(self.url)!r} is not a Redis URL: {exc}") from None
         self._add = self.redis.register_script(_ADD)
         self._update = self.redis.register_script(_UPDATE)
+        self._claim = self.redis.register_script(_CLAIM)
+        self._release = self.redis.register_script(_RELEASE)
+        self._renew = self.redis.register_script(_RENEW)
+        self._next = self.redis.register_script(_NEXT)
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -96,10 +204,16 @@ class RedisStore(PersistentStore):
         return self.restore_rows((task_id.decode(), state) for task_id, state in zip(ids, states, strict=True))
 
     def get_next_run_time(self) -> datetime | None:
-        first: list[tuple[bytes, float]] = self.redis.zrange(  # type: ignore[assignment]
-            self.run_times_key, 0, self.set_aside_count(), withscores=True
-        )
-        return self.first_runnable((task_id.decode(), score) for task_id, score in first)
+        """The earliest unclaimed run time, or a lease expiry if earlier (to take over a dead
+        scheduler's runs); a claimed task's own, stale, run time never counts."""
+        expiry, flat = self._next(keys=[self.run_times_key, self.claims_key], args=[self.set_aside_count() + 1])
+        pairs = ((flat[i].decode(), float(flat[i + 1])) for i in range(0, len(flat), 2))
+        next_run_time = self.first_runnable(pairs)
+        if expiry:
+            expires = from_timestamp(float(expiry))
+            if next_run_time is None or expires < next_run_time:
+                return expires
+        return next_run_time
 
     def get_all_tasks(self) -> list[Task]:
         pipe = self.redis.pipeline(transaction=True)
@@ -134,14 +248,67 @@ class RedisStore(PersistentStore):
         pipe = self.redis.pipeline(transaction=True)
         pipe.hdel(self.tasks_key, task_id)
         pipe.zrem(self.run_times_key, task_id)
-        deleted, _ = pipe.execute()
+        pipe.zrem(self.claims_key, task_id)
+        pipe.hdel(self.owners_key, task_id)
+        deleted, *_ = pipe.execute()
         if not deleted:
             raise TaskLookupError(task_id)
         self.forget_set_aside(task_id)
 
     def remove_all_tasks(self) -> None:
-        self.redis.delete(self.tasks_key, self.run_times_key)
+        self.redis.delete(*self._keys)
         self.forget_set_aside()
+
+    # -- claims: several schedulers sharing these keys ---------------------------------
+
+    supports_claims = True
+
+    def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
+        """One script claims the lot; a task taken over from an expired lease comes back with
+        ``interrupted_at`` = when its dead owner claimed it."""
+        owner = check_name(owner, "owner")
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+        ts = now.timestamp()
+        # repr() round-trips a float exactly, so the claimed_at read back equals ts
+        args: list[str | int] = [repr(ts), owner, repr(ts + lease_seconds), limit or CLAIM_BATCH]
+        flat: list[bytes] = self._claim(keys=self._keys, args=args)
+        tasks = []
+        unrestorable = []
+        for index in range(0, len(flat), 3):
+            if not index % 24:
+                time.sleep(0)  # restoring is CPU work: let the event loop thread in
+            task_id, previous, state = flat[index].decode(), flat[index + 1], flat[index + 2]
+            task = self.restore_task(task_id, state or None)
+            if task is None:
+                unrestorable.append(task_id)
+                continue
+            if previous:  # an expired lease: its scheduler died holding it
+                task.interrupted_at = from_timestamp(float(previous))
+            tasks.append(task)
+        if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
+            pipe = self.redis.pipeline(transaction=False)
+            for task_id in unrestorable:
+                self._release(keys=self._keys, args=[task_id, owner, "", ""], client=pipe)
+            pipe.execute()
+        return tasks
+
+    def release_task(self, task: Task, owner: str) -> bool:
+        return self.release_tasks([task], owner)[0]
+
+    def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
+        """One round trip for the lot (a pipeline of release scripts, each atomic)."""
+        if not tasks:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for task in tasks:
+            self._release(
+                keys=self._keys, args=[task.id or "", owner, self.encode_task(task), self._score(task)], client=pipe
+            )
+        return [bool(released) for released in pipe.execute()]
+
+    def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
+        self._renew(keys=[self.claims_key, self.owners_key], args=[owner, repr(now.timestamp() + lease_seconds)])
 
     def __repr__(self) -> str:
         return f"<RedisStore (url={mask_url(self.url)!r}, tasks_key={self.tasks_key!r})>"

@@ -12,6 +12,7 @@ import asyncz_like.events as ev
 from asyncz_like import (
     ALL_EVENTS,
     EXECUTOR_ADDED,
+    EXECUTOR_REMOVED,
     SCHEDULER_PAUSED,
     SCHEDULER_RESUMED,
     SCHEDULER_SHUTDOWN,
@@ -51,6 +52,8 @@ def test_listeners_receive_only_what_their_mask_selects() -> None:
     scheduler.start()
     scheduler.add_store("memory", "extra")
     scheduler.remove_store("extra")
+    scheduler.add_executor("debug", "side")
+    scheduler.remove_executor("side")
     scheduler.pause()
     scheduler.resume()
     scheduler.shutdown()
@@ -61,6 +64,8 @@ def test_listeners_receive_only_what_their_mask_selects() -> None:
         SCHEDULER_START,
         STORE_ADDED,
         STORE_REMOVED,
+        EXECUTOR_ADDED,
+        EXECUTOR_REMOVED,
         SCHEDULER_PAUSED,
         SCHEDULER_RESUMED,
         SCHEDULER_SHUTDOWN,

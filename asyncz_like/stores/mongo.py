@@ -1,26 +1,40 @@
 """Tasks in a MongoDB collection: one document per task.
 
 ``{_id, next_run_time: float UTC timestamp or null while paused, state: binary}`` with
-an index on ``next_run_time``, so the due lookup reads only due documents. A later lease
-for schedulers sharing the collection adds ``claimed_by`` / ``claim_expires`` fields,
-claimed with ``find_one_and_update``.
+an index on ``next_run_time``, so the due lookup reads only due documents.
+
+Schedulers sharing the collection claim due runs under a lease: ``claimed_by``,
+``claim_expires`` and ``claimed_at`` (absent or null while free). Each document is
+claimed with its own ``find_one_and_update`` whose filter says "still claimable", so of
+several schedulers racing for it exactly one matches; returning the document as it was
+before tells a takeover of a dead scheduler's expired claim (it had a ``claimed_at``).
+
+Queries write "is null" as ``{"$eq": None}`` and "is set" as ``{"$exists": True, "$ne":
+None}``: both mean the same on MongoDB and on the nx-27017 test server, whose ``$or``
+with a bare ``None`` and whose bare ``$ne: None`` treat an absent field differently.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from bson.binary import Binary
-from pymongo import ASCENDING, MongoClient
+from pymongo import ASCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, mask_url, to_timestamp
+from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url, to_timestamp
 from asyncz_like.tasks.task import Task
 
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+#: how many due documents one claim reads at most; the rest wait for the next pass
+CLAIM_BATCH = 500
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
+_FREE = {"claimed_by": {"$eq": None}}
+_HELD = {"claim_expires": {"$exists": True, "$ne": None}}
 
 
 class MongoDBStore(PersistentStore):
@@ -68,6 +82,8 @@ class MongoDBStore(PersistentStore):
         try:
             self.client.admin.command("ping")
             self.collection.create_index("next_run_time")
+            self.collection.create_index("claimed_by")  # renewing an owner's leases
+            self.collection.create_index("claim_expires")  # the earliest lease expiry
         except PyMongoError as exc:
             raise self.connection_error(self.url, exc) from exc
 
@@ -86,12 +102,20 @@ class MongoDBStore(PersistentStore):
         return self.restore_rows((document["_id"], document["state"]) for document in documents)
 
     def get_next_run_time(self) -> datetime | None:
+        """The earliest unclaimed run time, or a lease expiry if earlier (to take over a dead
+        scheduler's runs); a claimed document's own, stale, run time never counts."""
         documents = (
-            self.collection.find({"next_run_time": {"$ne": None}}, ["next_run_time"])
+            self.collection.find({"next_run_time": {"$ne": None}, **_FREE}, ["next_run_time"])
             .sort(_ORDER)
             .limit(self.set_aside_count() + 1)
         )
-        return self.first_runnable((document["_id"], document["next_run_time"]) for document in documents)
+        next_run_time = self.first_runnable((document["_id"], document["next_run_time"]) for document in documents)
+        held = self.collection.find(_HELD, ["claim_expires"]).sort("claim_expires", ASCENDING).limit(1)
+        for document in held:
+            expires = from_timestamp(document["claim_expires"])
+            if next_run_time is None or expires < next_run_time:
+                return expires
+        return next_run_time
 
     def get_all_tasks(self) -> list[Task]:
         scheduled = list(self.collection.find({"next_run_time": {"$ne": None}}, ["state"]).sort(_ORDER))
@@ -123,6 +147,56 @@ class MongoDBStore(PersistentStore):
     def remove_all_tasks(self) -> None:
         self.collection.delete_many({})
         self.forget_set_aside()
+
+    # -- claims: several schedulers sharing this collection ----------------------------
+
+    supports_claims = True
+
+    def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
+        """Read the claimable ids, then claim them one ``find_one_and_update`` each: a document
+        another scheduler claimed in between no longer matches and is skipped."""
+        owner = check_name(owner, "owner")
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+        ts = now.timestamp()
+        claimable = {"next_run_time": {"$lte": ts}, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
+        candidates = [
+            document["_id"]
+            for document in self.collection.find(claimable, ["_id"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
+        ]
+        claim = {"$set": {"claimed_by": owner, "claim_expires": ts + lease_seconds, "claimed_at": ts}}
+        tasks = []
+        unrestorable = []
+        for index, task_id in enumerate(candidates):
+            if not index % 8:
+                time.sleep(0)  # restoring is CPU work: let the event loop thread in
+            before = self.collection.find_one_and_update(
+                {"_id": task_id, **claimable},
+                claim,
+                projection=["state", "claimed_at"],
+                return_document=ReturnDocument.BEFORE,
+            )
+            if before is None:  # another scheduler got it first, or it was deleted
+                continue
+            task = self.restore_task(task_id, before["state"])
+            if task is None:
+                unrestorable.append(task_id)
+                continue
+            if before.get("claimed_at") is not None:  # an expired claim: its scheduler died holding it
+                task.interrupted_at = from_timestamp(before["claimed_at"])
+            tasks.append(task)
+        if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
+            self.collection.update_many({"_id": {"$in": unrestorable}, "claimed_by": owner}, {"$set": UNCLAIMED})
+        return tasks
+
+    def release_task(self, task: Task, owner: str) -> bool:
+        result = self.collection.update_one(
+            {"_id": task.id, "claimed_by": owner}, {"$set": {**self._fields(task), **UNCLAIMED}}
+        )
+        return result.matched_count == 1
+
+    def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
+        self.collection.update_many({"claimed_by": owner}, {"$set": {"claim_expires": now.timestamp() + lease_seconds}})
 
     def __repr__(self) -> str:
         return f"<MongoDBStore (url={mask_url(self.url)!r}, collection={self.collection.full_name!r})>"

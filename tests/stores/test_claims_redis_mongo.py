@@ -26,7 +26,7 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LEASE = 5.0
 
 
-@pytest.fixture(params=["redis"])
+@pytest.fixture(params=["redis", "mongodb"])
 def make_shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     factory = StoreFactory(request.param, tmp_path)
     yield factory

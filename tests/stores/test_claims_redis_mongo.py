@@ -225,3 +225,11 @@ def test_racing_owners_each_get_a_disjoint_share(make_shared_store: StoreFactory
     counts = Counter(task_id for mine in got.values() for task_id in mine)
     assert len(counts) == 200 and set(counts.values()) == {1}
     assert set(claims(setup).values()) <= set(got)
+
+
+@pytest.mark.parametrize("claims_key", ["k.tasks", "k.times", ""])
+def test_a_redis_claims_key_must_not_clash_with_the_task_keys(claims_key: str) -> None:
+    from asyncz_like.stores.redis import RedisStore
+
+    with pytest.raises(ValueError, match="claims_key"):
+        RedisStore(tasks_key="k.tasks", run_times_key="k.times", claims_key=claims_key)

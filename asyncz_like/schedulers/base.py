@@ -1,4 +1,5 @@
-"""BaseScheduler: the state machine, plugin composition and the task API.
+"""BaseScheduler: the state machine, plugin composition and the processing loop; the
+task API (add, change, run, read tasks) is the ``TaskAPI`` it inherits.
 
 Front ends (asyncio, threads) subclass it and only say how to wake up later
 (``start_timer``/``stop_timer``/``wakeup``); the processing pass is in ``processing.py``.
@@ -13,8 +14,6 @@ import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
-from enum import IntEnum
-from functools import lru_cache
 from inspect import isawaitable
 from threading import Lock, RLock
 from typing import TYPE_CHECKING, Any
@@ -22,11 +21,9 @@ from uuid import uuid4
 
 from asyncz_like import plugins
 from asyncz_like._time import UTC, local_timezone, to_timezone
-from asyncz_like._undefined import undefined
-from asyncz_like.abc import Executor, Store, Trigger
+from asyncz_like.abc import Executor, Store
 from asyncz_like.events import (
     ALL_EVENTS,
-    ALL_TASKS_REMOVED,
     EXECUTOR_ADDED,
     EXECUTOR_REMOVED,
     SCHEDULER_PAUSED,
@@ -35,28 +32,20 @@ from asyncz_like.events import (
     SCHEDULER_START,
     STORE_ADDED,
     STORE_REMOVED,
-    TASK_ADDED,
-    TASK_MAX_INSTANCES,
-    TASK_MODIFIED,
     TASK_REMOVED,
-    TASK_SUBMITTED,
     SchedulerEvent,
     TaskEvent,
-    TaskSubmissionEvent,
 )
 from asyncz_like.exceptions import (
-    ConflictIdError,
-    MaximumInstancesError,
     SchedulerAlreadyRunningError,
     SchedulerNotRunningError,
-    TaskLookupError,
 )
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers.claims import HeldClaims
 from asyncz_like.schedulers.locking import StoreFileLocks
 from asyncz_like.schedulers.processing import process_store
-from asyncz_like.schedulers.queries import select
-from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
+from asyncz_like.schedulers.state import SchedulerState
+from asyncz_like.schedulers.task_api import TaskAPI
 from asyncz_like.tasks.task import Task
 from asyncz_like.triggers.shutdown import ShutdownTrigger
 
@@ -67,13 +56,7 @@ TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept e
 _TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted")
 
 
-class SchedulerState(IntEnum):
-    STATE_STOPPED = 0
-    STATE_RUNNING = 1
-    STATE_PAUSED = 2
-
-
-class BaseScheduler(ABC):
+class BaseScheduler(TaskAPI, ABC):
     """Composes trigger, executor and store plugins; see the asyncz API reference."""
 
     def __init__(self, global_config: dict[str, Any] | None = None, **options: Any) -> None:
@@ -389,295 +372,6 @@ class BaseScheduler(ABC):
                 except Exception:
                     self.logger.exception("Error notifying listener %r of %s", callback, event)
 
-    # -- adding tasks ------------------------------------------------------------
-
-    def create_trigger(self, trigger: Trigger | str | None, trigger_args: dict[str, Any]) -> Trigger:
-        """An instance passes through; an alias is built with ``trigger_args`` in our zone."""
-        if isinstance(trigger, Trigger):
-            if trigger_args:
-                raise TypeError(f"trigger: extra arguments {sorted(trigger_args)} given with a trigger instance")
-            return trigger
-        if trigger is None:
-            trigger = "date"
-        if not isinstance(trigger, str):
-            raise TypeError(f"trigger: expected an alias or a Trigger instance, got {type(trigger).__name__}")
-        cls = plugins.plugin_class(plugins.TRIGGERS, trigger)
-        args = dict(trigger_args)
-        if "timezone" not in args and _accepts(cls, "timezone"):  # type: ignore[arg-type]
-            args["timezone"] = self.timezone
-        return cls(**args)  # type: ignore[no-any-return]
-
-    def add_task(
-        self,
-        fn_or_task: Callable[..., Any] | str | Task | None = None,
-        trigger: Trigger | str | None = None,
-        args: Any = None,
-        kwargs: Any = None,
-        id: str | None = None,
-        name: str | None = None,
-        mistrigger_grace_time: Any = undefined,
-        coalesce: Any = undefined,
-        max_instances: Any = undefined,
-        next_run_time: Any = undefined,
-        store: str | None = None,
-        executor: str | None = None,
-        replace_existing: bool = False,
-        fn: Callable[..., Any] | str | None = None,
-        on_interrupted: Any = undefined,
-        **trigger_args: Any,
-    ) -> Task:
-        """Schedule ``fn`` (a callable or ``module:name``). With no function, returns a Task to
-        use as a decorator. ``next_run_time=None`` adds the task paused."""
-        if fn_or_task is not None and fn is not None:
-            raise TypeError("fn: given twice (positionally and as fn=)")
-        target = fn_or_task if fn_or_task is not None else fn
-        if trigger is None and (isinstance(target, Trigger) or (isinstance(target, str) and ":" not in target)):
-            trigger, target = target, None  # decorator form: @add_task("interval", seconds=5)
-        if isinstance(target, Task):
-            task = target
-            task.scheduler = self
-            start_task = task.next_run_time is None and next_run_time is undefined
-        else:
-            options: dict[str, Any] = {
-                "args": args,
-                "kwargs": kwargs,
-                "name": name,
-                "trigger": self.create_trigger(trigger, trigger_args),
-                "executor": executor or self.task_defaults.get("executor") or "default",
-                "store_alias": store or self.task_defaults.get("store") or "default",
-            }
-            for key, value in (
-                ("mistrigger_grace_time", mistrigger_grace_time),
-                ("coalesce", coalesce),
-                ("max_instances", max_instances),
-                ("on_interrupted", on_interrupted),
-            ):
-                options[key] = self.task_defaults[key] if value is undefined else value
-            start_task = next_run_time is undefined
-            if not start_task:
-                options["next_run_time"] = next_run_time
-            task = Task(target, id=id, scheduler=self, **options)
-            if target is None:
-                return task  # decorator mode: Task.__call__ adds it once it has a function
-        with self.store_lock:
-            if self.state == SchedulerState.STATE_STOPPED:
-                self.pending_tasks.append((task, replace_existing, start_task))
-                self.logger.info("Adding task tentatively; it is scheduled when the scheduler starts")
-            else:
-                self.real_add_task(task, replace_existing, start_task)
-        return task
-
-    def real_add_task(self, task: Task, replace_existing: bool, start_task: bool) -> None:
-        if start_task:
-            assert task.trigger is not None
-            task.next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, self.now())
-        alias = task.store_alias or "default"
-        store = self.lookup_store(alias)
-        task.store_alias = alias
-        try:
-            store.add_task(task)
-        except ConflictIdError:
-            if not replace_existing:
-                raise
-            store.update_task(task)
-        task.pending = False
-        self.logger.info("Added task %r to store %r", task.name, alias)
-        if self._listen_mask & TASK_ADDED:  # no pydantic event per add when nobody listens
-            self.dispatch_event(TaskEvent(code=TASK_ADDED, task_id=task.id, store=alias))
-        self.wakeup_if_earlier(task.next_run_time)
-
-    def wakeup_if_earlier(self, run_time: datetime | None) -> None:
-        """Only a task due before the planned wakeup needs one; others wait for the timer."""
-        if self.state != SchedulerState.STATE_RUNNING or run_time is None:
-            return
-        planned = self.next_wakeup_time
-        if planned is None or run_time < planned:
-            self.wakeup()
-
-    def scheduled_job(
-        self, trigger: Trigger | str | None = None, **options: Any
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """APScheduler-style decorator: ``@scheduler.scheduled_job("interval", seconds=5)``."""
-        return self.add_task(None, trigger, **options)
-
-    # -- changing tasks ----------------------------------------------------------
-
-    def lookup_task(self, task_id: str, store_alias: str | None) -> tuple[Task, str]:
-        if not isinstance(task_id, str):
-            raise TypeError(f"task_id: expected a string, got {type(task_id).__name__}")
-        with self.store_lock:
-            for task, _, _ in self.pending_tasks:
-                if task.id == task_id and store_alias in (None, task.store_alias):
-                    return task, task.store_alias or "default"
-            aliases = [store_alias] if store_alias is not None else list(self.stores)
-            for alias in aliases:
-                task = self.lookup_store(alias).lookup_task(task_id)  # type: ignore[assignment]
-                if task is not None:
-                    task.store_alias = alias
-                    task.scheduler = self
-                    return task, alias
-        raise TaskLookupError(task_id)
-
-    def update_task(self, task_id: str | Task, store: str | None = None, **updates: Any) -> Task:
-        """Change options of a task; all are validated before any is applied."""
-        task_id = _task_id(task_id)
-        with self.store_lock:
-            task, alias = self.lookup_task(task_id, store)
-            changed = _copy_task(task)
-            if "trigger" in updates and not isinstance(updates["trigger"], Trigger):
-                updates["trigger"] = self.create_trigger(updates["trigger"], {})
-            changed.update_task(**updates)
-            _copy_into(changed, task)
-            if not task.pending:
-                self.lookup_store(alias).update_task(task)
-        self.dispatch_event(TaskEvent(code=TASK_MODIFIED, task_id=task_id, store=alias))
-        self.wakeup_if_earlier(task.next_run_time)
-        return task
-
-    def reschedule_task(
-        self, task_id: str | Task, store: str | None = None, trigger: Trigger | str | None = None, **trigger_args: Any
-    ) -> Task:
-        new_trigger = self.create_trigger(trigger, trigger_args)
-        next_run_time = new_trigger.get_next_trigger_time(self.timezone, None, self.now())
-        return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_run_time)
-
-    def pause_task(self, task_id: str | Task, store: str | None = None) -> Task:
-        return self.update_task(task_id, store, next_run_time=None)
-
-    def resume_task(self, task_id: str | Task, store: str | None = None) -> Task | None:
-        """Resume from now on; a trigger with nothing left to fire removes the task."""
-        task_id = _task_id(task_id)
-        with self.store_lock:
-            task, alias = self.lookup_task(task_id, store)
-            assert task.trigger is not None
-            next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, self.now())
-            if next_run_time is None:
-                self.delete_task(task_id, alias)
-                return None
-            return self.update_task(task_id, alias, next_run_time=next_run_time)
-
-    def delete_task(self, task_id: str | Task, store: str | None = None) -> None:
-        task_id = _task_id(task_id)
-        with self.store_lock:
-            for index, (task, _, _) in enumerate(self.pending_tasks):
-                if task.id == task_id and store in (None, task.store_alias):
-                    del self.pending_tasks[index]
-                    alias = task.store_alias
-                    break
-            else:
-                alias = self._delete_stored_task(task_id, store)
-        self.logger.info("Removed task %s", task_id)
-        self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task_id, store=alias))
-
-    def _delete_stored_task(self, task_id: str, store: str | None) -> str:
-        """Delete from the first store that has it, including a task it set aside as
-        unrestorable (which a lookup cannot return). Returns the store alias."""
-        for alias in [store] if store is not None else list(self.stores):
-            try:
-                self.lookup_store(alias).delete_task(task_id)
-            except TaskLookupError:
-                continue
-            return alias
-        raise TaskLookupError(task_id)
-
-    def remove_all_tasks(self, store: str | None = None) -> None:
-        with self.store_lock:
-            if self.state == SchedulerState.STATE_STOPPED:
-                self.pending_tasks = [
-                    entry for entry in self.pending_tasks if store not in (None, entry[0].store_alias)
-                ]
-            else:
-                for alias in [store] if store else list(self.stores):
-                    self.lookup_store(alias).remove_all_tasks()
-        self.dispatch_event(SchedulerEvent(code=ALL_TASKS_REMOVED, alias=store))
-
-    def run_task(
-        self, task_id: str | Task, store: str | None = None, *, force: bool = True, remove_finished: bool = True
-    ) -> Task | None:
-        """Submit a task now. Due run times are used; with none due, ``force`` runs it once at
-        now. Afterwards a finished schedule deletes the task (``remove_finished``) or pauses it."""
-        if self.state == SchedulerState.STATE_STOPPED:
-            raise SchedulerNotRunningError()
-        task_id = _task_id(task_id)
-        now = self.now()
-        with self.store_lock:
-            task, alias = self.lookup_task(task_id, store)
-            run_times, next_run_time = task.due_run_times(self.timezone, now)
-            if not run_times and not force:
-                return task
-            executor = self.lookup_executor(task.executor or "default")
-            submitted = run_times or [now]
-            try:
-                executor.send_task(task, submitted)
-            except MaximumInstancesError:
-                self.dispatch_event(
-                    TaskSubmissionEvent(
-                        code=TASK_MAX_INSTANCES, task_id=task_id, store=alias, scheduled_run_times=submitted
-                    )
-                )
-                raise
-            task.submitted = True
-            self.dispatch_event(
-                TaskSubmissionEvent(code=TASK_SUBMITTED, task_id=task_id, store=alias, scheduled_run_times=submitted)
-            )
-            if not run_times:
-                return task  # a forced extra run leaves the schedule as it was
-            if next_run_time is None and remove_finished:
-                self.lookup_store(alias).delete_task(task_id)
-                self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task_id, store=alias))
-                return None
-            task.next_run_time = next_run_time
-            self.lookup_store(alias).update_task(task)
-        self.dispatch_event(TaskEvent(code=TASK_MODIFIED, task_id=task_id, store=alias))
-        self.wakeup_if_earlier(next_run_time)
-        return task
-
-    # -- reading tasks -----------------------------------------------------------
-
-    def get_tasks(self, store: str | None = None) -> list[Task]:
-        with self.store_lock:
-            tasks = [task for task, _, _ in self.pending_tasks if store in (None, task.store_alias)]
-            if self.running:
-                for alias in [store] if store else list(self.stores):
-                    for task in self.lookup_store(alias).get_all_tasks():
-                        task.store_alias = alias
-                        task.scheduler = self
-                        tasks.append(task)
-        return tasks
-
-    def get_task(self, task_id: str, store: str | None = None) -> Task | None:
-        try:
-            return self.lookup_task(task_id, store)[0]
-        except TaskLookupError:
-            return None
-
-    def get_task_info(self, task_id: str, store: str | None = None) -> TaskInfo | None:
-        task = self.get_task(task_id, store)
-        return None if task is None else task.snapshot()
-
-    def get_task_infos(
-        self,
-        store: str | None = None,
-        *,
-        schedule_state: TaskScheduleState | str | None = None,
-        executor: str | None = None,
-        trigger: str | None = None,
-        q: str | None = None,
-        sort_by: str = "next_run_time",
-        descending: bool = False,
-    ) -> list[TaskInfo]:
-        """Snapshots, filtered by state, executor, trigger and free text ``q``, then sorted."""
-        infos = (task.snapshot() for task in self.get_tasks(store))
-        return select(
-            infos,
-            schedule_state=schedule_state,
-            executor=executor,
-            trigger=trigger,
-            q=q,
-            sort_by=sort_by,
-            descending=descending,
-        )
-
     # -- the processing pass -----------------------------------------------------
 
     def process_tasks(self, now: datetime | None = None) -> float | None:
@@ -744,7 +438,7 @@ class BaseScheduler(ABC):
         """Where store I/O triggered outside a pass runs; async front ends move it off the loop."""
         function(*args)
 
-    def flush_store_io(self) -> None:  # noqa: B027 - optional hook
+    def flush_store_io(self) -> None:
         """Wait for queued store I/O; called at shutdown before the stores close."""
 
     # -- ASGI ----------------------------------------------------------------------
@@ -762,40 +456,6 @@ class BaseScheduler(ABC):
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _task_id(task_id: str | Task) -> str:
-    if isinstance(task_id, Task):
-        if task_id.id is None:
-            raise ValueError("task_id: a decorator-style task without a function has no id yet")
-        return task_id.id
-    if not isinstance(task_id, str):
-        raise TypeError(f"task_id: expected a task id string or a Task, got {type(task_id).__name__}")
-    return task_id
-
-
-def _copy_task(task: Task) -> Task:
-    clone = Task.__new__(Task)
-    _copy_into(task, clone)
-    return clone
-
-
-def _copy_into(source: Task, target: Task) -> None:
-    for slot in Task.__slots__:
-        if slot != "__weakref__":
-            object.__setattr__(target, slot, getattr(source, slot))
-
-
-@lru_cache(maxsize=256)
-def _accepts(cls: type, parameter: str) -> bool:
-    """Cached: ``inspect.signature`` on every ``add_task`` dominated adding tasks."""
-    import inspect
-
-    try:
-        parameters = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return False
-    return parameter in parameters
 
 
 __all__ = ["BaseScheduler", "SchedulerState"]

@@ -23,7 +23,7 @@ from asyncz_like.exceptions import TaskRestoreError
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 
 if TYPE_CHECKING:
-    from asyncz_like.schedulers.base import BaseScheduler
+    from asyncz_like.schedulers.task_api import TaskAPI
 
 STATE_VERSION = 1
 _EMPTY_KWARGS: Mapping[str, Any] = {}
@@ -88,7 +88,7 @@ class Task:
     coalesce: bool
     max_instances: int
     next_run_time: datetime | None
-    scheduler: BaseScheduler | None
+    scheduler: TaskAPI | None
     pending: bool
     submitted: bool
     on_interrupted: str
@@ -99,7 +99,7 @@ class Task:
         fn: Callable[..., Any] | str | None = None,
         *,
         id: str | None = None,
-        scheduler: BaseScheduler | None = None,
+        scheduler: TaskAPI | None = None,
         **options: Any,
     ) -> None:
         self.id = None
@@ -249,7 +249,7 @@ class Task:
 
     # -- conveniences that go through the owning scheduler -----------------------
 
-    def _owner(self) -> BaseScheduler:
+    def _owner(self) -> TaskAPI:
         if self.scheduler is None:
             raise RuntimeError(f"task {self.id!r} is not attached to a scheduler")
         return self.scheduler

@@ -1,0 +1,11 @@
+"""The scheduler's life-cycle states."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class SchedulerState(IntEnum):
+    STATE_STOPPED = 0
+    STATE_RUNNING = 1
+    STATE_PAUSED = 2

@@ -111,6 +111,8 @@ class BaseScheduler(TaskAPI, ABC):
             self.store_retry_interval = cfg.as_number(config.pop("store_retry_interval"), "store_retry_interval")
         if "lease_seconds" in config:
             self.lease_seconds = cfg.as_number(config.pop("lease_seconds"), "lease_seconds")
+            if self.lease_seconds <= 0:
+                raise ValueError(f"lease_seconds: must be a positive number of seconds, got {self.lease_seconds!r}")
         if "clock" in config:
             clock = config.pop("clock")
             if not callable(clock):

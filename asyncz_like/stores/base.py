@@ -62,6 +62,14 @@ def check_name(value: Any, argument: str) -> str:
     return value
 
 
+def check_claim(owner: Any, lease_seconds: Any) -> str:
+    """The owner and lease of a claim, checked the same way by every shared store."""
+    owner = check_name(owner, "owner")
+    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, (int, float)) or lease_seconds <= 0:
+        raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+    return owner
+
+
 def to_timestamp(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
 

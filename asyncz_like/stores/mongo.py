@@ -26,7 +26,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url, to_timestamp
+from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
 from asyncz_like.tasks.task import Task
 
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
@@ -155,9 +155,7 @@ class MongoDBStore(PersistentStore):
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Read the claimable ids, then claim them one ``find_one_and_update`` each: a document
         another scheduler claimed in between no longer matches and is skipped."""
-        owner = check_name(owner, "owner")
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+        owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
         claimable = {"next_run_time": {"$lte": ts}, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
         candidates = [

@@ -23,7 +23,7 @@ from redis.exceptions import RedisError
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url
+from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url
 from asyncz_like.tasks.task import Task
 
 _ADD = """
@@ -266,9 +266,7 @@ class RedisStore(PersistentStore):
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """One script claims the lot; a task taken over from an expired lease comes back with
         ``interrupted_at`` = when its dead owner claimed it."""
-        owner = check_name(owner, "owner")
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds: expected a positive number, got {lease_seconds!r}")
+        owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
         # repr() round-trips a float exactly, so the claimed_at read back equals ts
         args: list[str | int] = [repr(ts), owner, repr(ts + lease_seconds), limit or CLAIM_BATCH]

@@ -39,7 +39,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_name, from_timestamp, mask_url, to_timestamp
+from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
 from asyncz_like.tasks.task import Task
 
 #: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
@@ -227,6 +227,7 @@ class SQLAlchemyStore(PersistentStore):
         """Three short statements, the middle one a conditional UPDATE: whichever scheduler's
         UPDATE reaches a row first owns it; the others' WHERE no longer matches it. Short
         separate transactions keep SQLite (one writer) from deadlocking on a lock upgrade."""
+        owner = check_claim(owner, lease_seconds)
         table = self.table
         ts = now.timestamp()
         claimable = and_(

@@ -157,6 +157,8 @@ def test_keyword_options_override_the_global_config_and_setup_needs_a_stopped_sc
         ({"executors": {"default": {"max_workers": 2}}}, "executors.default"),
         ({"stores": {"default": "no-such-store"}}, "store"),
         ({"frobnicate": True}, "frobnicate"),
+        ({"lease_seconds": 0}, "lease_seconds"),
+        ({"lease_seconds": "soon"}, "lease_seconds"),
     ],
 )
 def test_bad_configuration_names_the_option(options: dict[str, object], argument: str) -> None:

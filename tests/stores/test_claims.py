@@ -1,7 +1,8 @@
-"""Claims on Redis and MongoDB: each due task goes to exactly one scheduler, under a lease.
+"""The claim contract of every store several schedulers may share (SQLite, PostgreSQL,
+MariaDB, Redis, MongoDB): each due task goes to exactly one scheduler, under a lease.
 
-Every test runs against the real server (``ASYNCZ_TEST_REDIS_URL`` / ``ASYNCZ_TEST_MONGODB_URL``);
-two store instances on the same keys / collection stand for two scheduler processes.
+Every test runs against the real server (``ASYNCZ_TEST_*_URL``); two store instances on the
+same table / keys / collection stand for two scheduler processes.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from asyncz_like.tasks.task import Task
 from asyncz_like.triggers.interval import IntervalTrigger
@@ -26,7 +28,7 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 LEASE = 5.0
 
 
-@pytest.fixture(params=["redis", "mongodb"])
+@pytest.fixture(params=["sqlite", "postgres", "mariadb", "redis", "mongodb"])
 def make_shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     factory = StoreFactory(request.param, tmp_path)
     yield factory
@@ -42,6 +44,10 @@ def task(task_id: str, at: datetime) -> Task:
 
 def claims(store: Any) -> dict[str, str | None]:
     """Every stored task id -> the owner holding its claim (None when free), read raw."""
+    if type(store).__name__ == "SQLAlchemyStore":
+        table = store.table
+        with store.engine.connect() as conn:
+            return dict(conn.execute(select(table.c.id, table.c.claimed_by)).all())  # type: ignore[arg-type]
     if type(store).__name__ == "RedisStore":
         owners = {key.decode(): value.decode() for key, value in store.redis.hgetall(store.owners_key).items()}
         ids = [key.decode() for key in store.redis.hkeys(store.tasks_key)]

@@ -126,6 +126,7 @@ class BaseScheduler(TaskAPI, ABC):
         unknown = set(defaults) - {*_TASK_DEFAULT_KEYS, "executor", "store"}
         if unknown:
             raise ValueError(f"task_defaults: unknown key(s) {sorted(unknown)}")
+        merged = dict(self.task_defaults)
         for key, value in defaults.items():
             if key == "coalesce":
                 value = cfg.as_bool(value, "task_defaults.coalesce")
@@ -133,8 +134,10 @@ class BaseScheduler(TaskAPI, ABC):
                 value = cfg.as_number(value, "task_defaults.max_instances", integer=True)
             elif key == "mistrigger_grace_time" and value is not None:
                 value = cfg.as_number(value, "task_defaults.mistrigger_grace_time")
-            self.task_defaults[key] = value
-        Task(lambda: None, **{k: v for k, v in self.task_defaults.items() if k in _TASK_DEFAULT_KEYS})  # validates
+            merged[key] = value
+        # the same rules as a task's own options, and nothing changes unless all pass
+        Task(lambda: None, **{key: value for key, value in merged.items() if key in _TASK_DEFAULT_KEYS})
+        self.task_defaults = merged
         for kind, adder in (("executors", self.add_executor), ("stores", self.add_store)):
             section = config.pop(kind, None) or {}
             if not isinstance(section, dict):

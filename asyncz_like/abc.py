@@ -160,9 +160,13 @@ class Store(ABC):
         return due if limit is None else due[:limit]
 
     def release_task(self, task: Task, owner: str) -> bool:
-        """Store the task's new schedule and drop ``owner``'s claim in one atomic step.
-        Returns False when the claim had been lost (another scheduler took it over)."""
-        self.update_task(task)
+        """Store the task's new schedule and drop ``owner``'s claim in one atomic step; a task
+        with no next run time has finished and is deleted instead. Returns False when the
+        claim had been lost (another scheduler took it over) and nothing was written."""
+        if task.next_run_time is None:
+            self.delete_task(task.id)  # type: ignore[arg-type]
+        else:
+            self.update_task(task)
         return True
 
     def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:

@@ -142,12 +142,12 @@ def venv_python() -> Path:
 def ensure_venv() -> Path:
     """Create bench/.venv with both peers and this project (editable) unless it is complete."""
     python = venv_python()
-    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, croniter"
+    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, psycopg, croniter"
     if python.exists() and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
         return python
     print(f"setting up {VENV} (asyncz 0.17.2, APScheduler 3.11, this project) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-    install = [python, "-m", "pip", "install", "-q", *PEERS, "-e", f"{ROOT}[sqlalchemy,redis]"]
+    install = [python, "-m", "pip", "install", "-q", *PEERS, "-e", f"{ROOT}[sqlalchemy,postgres,redis]"]
     subprocess.run(install, check=True)
     return python
 

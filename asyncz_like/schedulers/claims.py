@@ -9,7 +9,6 @@ from threading import Lock
 from typing import TYPE_CHECKING
 
 from asyncz_like.events import TASK_REMOVED, TaskEvent
-from asyncz_like.exceptions import TaskLookupError
 
 if TYPE_CHECKING:
     from asyncz_like.abc import Store
@@ -72,17 +71,12 @@ class HeldClaims:
                     self.drop(alias, task.id)
 
     def _write_back(self, alias: str, store: Store, tasks: list[Task]) -> None:
-        owner = self.scheduler.scheduler_id
-        keep = [task for task in tasks if task.next_run_time is not None]
-        for task, released in zip(keep, store.release_tasks(keep, owner), strict=True):
+        """Release every claim (finished tasks are deleted) in one round trip where the
+        store allows."""
+        for task, released in zip(tasks, store.release_tasks(tasks, self.scheduler.scheduler_id), strict=True):
             if not released:
                 self.scheduler.logger.warning(
                     "Task %r: lease expired before release; another scheduler took it over", task.id
                 )
-        for task in tasks:
-            if task.next_run_time is None:
-                try:
-                    store.delete_task(task.id)  # type: ignore[arg-type]
-                except TaskLookupError:
-                    continue
+            elif task.next_run_time is None:
                 self.scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))

@@ -7,10 +7,10 @@ lookup is a claim (``Store.claim_due_tasks``) rather than a plain read.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Store
 from asyncz_like.events import (
     TASK_MAX_INSTANCES,
@@ -45,20 +45,12 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
     return runnable, missed
 
 
-#: in a pass beside the event loop, give up the GIL after this many tasks: without it the
-#: loop may wait a whole switch interval (5 ms) for the interpreter
-YIELD_EVERY = 8
-
-
 def process_store(
     scheduler: BaseScheduler, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]
 ) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
     due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
-    yield_gil = store.blocking_io  # this pass runs beside the event loop: let it have the GIL
-    for index, task in enumerate(due):
-        if yield_gil and not index % YIELD_EVERY:
-            time.sleep(0)
+    for task in sharing_gil(due) if store.blocking_io else due:  # beside the loop: share the GIL
         task.store_alias = alias
         task.scheduler = scheduler
         try:
@@ -155,11 +147,9 @@ def submit(
 
 
 def settle(scheduler: BaseScheduler, store: Store, task: Task) -> bool:
-    """Write the task's new schedule and release its claim, or delete it when its trigger is
-    done (a task that was due has no next run time only then). True when deleted."""
-    if task.next_run_time is None:
-        store.delete_task(task.id)  # type: ignore[arg-type]
-        return True
+    """Write the task's new schedule and release its claim; a task that was due and has no
+    next run time has finished, and the store deletes it. True when it was deleted."""
     if not store.release_task(task, scheduler.scheduler_id):
         scheduler.logger.warning("Task %r: lease expired before release; another scheduler took it over", task.id)
-    return False
+        return False
+    return task.next_run_time is None

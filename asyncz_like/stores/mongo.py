@@ -16,7 +16,6 @@ with a bare ``None`` and whose bare ``$ne: None`` treat an absent field differen
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +23,7 @@ from bson.binary import Binary
 from pymongo import ASCENDING, MongoClient, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
@@ -165,9 +165,7 @@ class MongoDBStore(PersistentStore):
         claim = {"$set": {"claimed_by": owner, "claim_expires": ts + lease_seconds, "claimed_at": ts}}
         tasks = []
         unrestorable = []
-        for index, task_id in enumerate(candidates):
-            if not index % 8:
-                time.sleep(0)  # restoring is CPU work: let the event loop thread in
+        for task_id in sharing_gil(candidates):  # restoring is CPU work: let the event loop in
             before = self.collection.find_one_and_update(
                 {"_id": task_id, **claimable},
                 claim,
@@ -188,6 +186,8 @@ class MongoDBStore(PersistentStore):
         return tasks
 
     def release_task(self, task: Task, owner: str) -> bool:
+        if task.next_run_time is None:  # finished: gone, if the claim is still ours
+            return self.collection.delete_one({"_id": task.id, "claimed_by": owner}).deleted_count == 1
         result = self.collection.update_one(
             {"_id": task.id, "claimed_by": owner}, {"$set": {**self._fields(task), **UNCLAIMED}}
         )

@@ -14,13 +14,13 @@ the run times set while it is claimed, so plain reads see the store as before.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 
+from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url
@@ -74,7 +74,7 @@ end
 return out
 """
 
-# KEYS: tasks, run_times, claims, owners. ARGV: id, owner, state, score.
+# KEYS: tasks, run_times, claims, owners. ARGV: id, owner, state, score, finished ("1": delete it).
 # Only while ARGV[2] holds the claim: drop it and, unless state is '', write the task.
 _RELEASE = """
 local info = redis.call('HGET', KEYS[4], ARGV[1])
@@ -82,6 +82,11 @@ if not info or string.sub(info, string.find(info, '|', 1, true) + 1) ~= ARGV[2] 
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if ARGV[5] == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return 1
+end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
   if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
@@ -273,9 +278,7 @@ class RedisStore(PersistentStore):
         flat: list[bytes] = self._claim(keys=self._keys, args=args)
         tasks = []
         unrestorable = []
-        for index in range(0, len(flat), 3):
-            if not index % 24:
-                time.sleep(0)  # restoring is CPU work: let the event loop thread in
+        for index in sharing_gil(range(0, len(flat), 3)):  # restoring is CPU work: let the loop in
             task_id, previous, state = flat[index].decode(), flat[index + 1], flat[index + 2]
             task = self.restore_task(task_id, state or None)
             if task is None:
@@ -300,8 +303,12 @@ class RedisStore(PersistentStore):
             return []
         pipe = self.redis.pipeline(transaction=False)
         for task in tasks:
+            finished = task.next_run_time is None  # finished: deleted, if the claim is still ours
+            state = b"" if finished else self.encode_task(task)
             self._release(
-                keys=self._keys, args=[task.id or "", owner, self.encode_task(task), self._score(task)], client=pipe
+                keys=self._keys,
+                args=[task.id or "", owner, state, self._score(task), "1" if finished else "0"],
+                client=pipe,
             )
         return [bool(released) for released in pipe.execute()]
 

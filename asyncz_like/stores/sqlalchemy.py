@@ -8,7 +8,6 @@ the table (a lease with owner and expiry); they stay NULL until claims use them.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +36,7 @@ from sqlalchemy.dialects.mysql import LONGBLOB, VARCHAR
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
+from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
@@ -254,9 +254,7 @@ class SQLAlchemyStore(PersistentStore):
             claimed = conn.execute(mine.order_by(table.c.next_run_time, table.c.id)).all()
         tasks = []
         unrestorable = []
-        for index, (task_id, state) in enumerate(claimed):
-            if not index % 8:
-                time.sleep(0)  # restoring is CPU work: let the event loop thread in
+        for task_id, state in sharing_gil(claimed):  # restoring is CPU work: let the loop in
             task = self.restore_task(task_id, state)
             if task is None:
                 unrestorable.append(task_id)
@@ -279,9 +277,11 @@ class SQLAlchemyStore(PersistentStore):
         table = self.table
         released = []
         with self.engine.begin() as conn:
-            for index, task in enumerate(tasks):
-                if not index % 8:
-                    time.sleep(0)  # let the event loop thread have the GIL between statements
+            for task in sharing_gil(tasks):  # let the event loop have the GIL between statements
+                if task.next_run_time is None:  # finished: gone, if the claim is still ours
+                    result = conn.execute(delete(table).where(table.c.id == task.id, table.c.claimed_by == owner))
+                    released.append(bool(result.rowcount))
+                    continue
                 values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
                 result = conn.execute(
                     update(table)

@@ -239,3 +239,14 @@ def test_a_redis_claims_key_must_not_clash_with_the_task_keys(claims_key: str) -
 
     with pytest.raises(ValueError, match="claims_key"):
         RedisStore(tasks_key="k.tasks", run_times_key="k.times", claims_key=claims_key)
+
+
+def test_releasing_a_finished_task_deletes_it_only_for_its_owner(make_shared_store: StoreFactory) -> None:
+    first, second = make_shared_store(), make_shared_store()
+    first.add_task(task("once", T0))
+    [claimed] = first.claim_due_tasks(T0, "a", LEASE)
+    claimed.next_run_time = None  # its trigger has nothing left
+    assert second.release_tasks([claimed], "b") == [False]
+    assert first.lookup_task("once") is not None
+    assert first.release_tasks([claimed], "a") == [True]
+    assert first.lookup_task("once") is None and claims(first) == {}

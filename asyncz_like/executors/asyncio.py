@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import threading
+from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +17,10 @@ from asyncz_like.executors.runner import run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
+
+
+#: coroutine runs started per loop iteration when they arrive from the store thread
+DRAIN_SLICE = 64
 
 
 class AsyncIOExecutor(BaseExecutor):
@@ -39,6 +45,9 @@ class AsyncIOExecutor(BaseExecutor):
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.running: set[asyncio.Task[Any]] = set()
         self.running_threads: set[concurrent.futures.Future[Any]] = set()
+        self._inbox: deque[tuple[Task, Sequence[datetime]]] = deque()
+        self._inbox_lock = threading.Lock()
+        self._draining = False
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -77,7 +86,24 @@ class AsyncIOExecutor(BaseExecutor):
         elif _running_loop() is loop:
             self._start_coroutine(loop, task, run_times)
         else:
-            loop.call_soon_threadsafe(self._start_coroutine, loop, task, run_times)
+            # From the store thread: queue it; one drain callback starts the queue in slices,
+            # so a pass of thousands neither wakes the loop per run nor hogs one iteration.
+            with self._inbox_lock:
+                self._inbox.append((task, run_times))
+                wake = not self._draining
+                self._draining = True
+            if wake:
+                loop.call_soon_threadsafe(self._drain_inbox, loop)
+
+    def _drain_inbox(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._inbox_lock:
+            batch = [self._inbox.popleft() for _ in range(min(DRAIN_SLICE, len(self._inbox)))]
+            more = bool(self._inbox)
+            self._draining = more
+        for task, run_times in batch:
+            self._start_coroutine(loop, task, run_times)
+        if more:
+            loop.call_soon(self._drain_inbox, loop)  # let other callbacks run in between
 
     def _start_coroutine(self, loop: asyncio.AbstractEventLoop, task: Task, run_times: Sequence[datetime]) -> None:
         self.running.add(loop.create_task(self._run_coroutine(task, run_times)))

@@ -302,7 +302,7 @@ class RedisStore(PersistentStore):
         if not tasks:
             return []
         pipe = self.redis.pipeline(transaction=False)
-        for task in tasks:
+        for task in sharing_gil(tasks):  # encoding is CPU work: let the event loop in
             finished = task.next_run_time is None  # finished: deleted, if the claim is still ours
             state = b"" if finished else self.encode_task(task)
             self._release(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 from typing import overload
@@ -70,27 +70,3 @@ def localize(naive: datetime, tz: tzinfo) -> datetime:
         # Nonexistent wall time (spring-forward gap): use the instant the clock jumps to.
         return round_trip
     return aware
-
-
-def normalize(value: datetime, tz: tzinfo) -> datetime:
-    """The same instant expressed in ``tz``."""
-    return value.astimezone(tz)
-
-
-def timedelta_seconds(delta: timedelta) -> float:
-    return delta.total_seconds()
-
-
-def datetime_ceil(value: datetime) -> datetime:
-    """Round up to the next whole second (the resolution of cron fields)."""
-    if value.microsecond:
-        return value + timedelta(microseconds=1_000_000 - value.microsecond)
-    return value
-
-
-def to_timestamp(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
-def from_timestamp(value: float | None, tz: tzinfo = UTC) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, tz)

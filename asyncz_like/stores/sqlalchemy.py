@@ -118,6 +118,11 @@ class SQLAlchemyStore(PersistentStore):
         )
 
         self._insert = insert(self.table)
+        self._release_update = (
+            update(self.table)
+            .where(self.table.c.id == bindparam("b_id"))
+            .values(next_run_time=bindparam("b_next"), state=bindparam("b_state"), **UNCLAIMED)
+        )
         self._update = update(self.table).where(self.table.c.id == bindparam("task_id"))
 
     # -- lifecycle -------------------------------------------------------------------
@@ -274,6 +279,16 @@ class SQLAlchemyStore(PersistentStore):
 
     def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
         """One transaction for the lot: on SQLite that is one fsync instead of one per task."""
+        if not tasks:
+            return []
+        if self.engine.dialect.name == "sqlite":
+            return self._release_row_by_row(tasks, owner)
+        return self._release_in_bulk(tasks, owner)
+
+    def _release_row_by_row(self, tasks: list[Task], owner: str) -> list[bool]:
+        """A conditional write per task. SQLite answers locally, so round trips cost nothing,
+        and a write as the first statement never has to upgrade a read lock (which SQLite
+        refuses with SQLITE_BUSY when another connection writes)."""
         table = self.table
         released = []
         with self.engine.begin() as conn:
@@ -290,6 +305,32 @@ class SQLAlchemyStore(PersistentStore):
                 )
                 released.append(bool(result.rowcount))
         return released
+
+    def _release_in_bulk(self, tasks: list[Task], owner: str) -> list[bool]:
+        """A round trip per task would dominate a server's release (500 runs: ~240 ms on
+        loopback PostgreSQL). Instead: lock the rows still claimed by ``owner`` (SELECT ...
+        FOR UPDATE, so no lease can change hands before the commit), delete the finished ones
+        in one statement and update the rest in one executemany."""
+        table = self.table
+        ids = [task.id for task in tasks]
+        finished: list[str] = []
+        changes: list[dict[str, Any]] = []
+        with self.engine.begin() as conn:
+            still_mine = select(table.c.id).where(table.c.id.in_(ids), table.c.claimed_by == owner).with_for_update()
+            held = set(conn.execute(still_mine).scalars())
+            for task in sharing_gil(tasks):  # encoding is CPU work: let the event loop in
+                if task.id not in held:
+                    continue
+                if task.next_run_time is None:  # finished: gone
+                    finished.append(task.id)  # type: ignore[arg-type]
+                else:
+                    state = self.encode_task(task)
+                    changes.append({"b_id": task.id, "b_next": to_timestamp(task.next_run_time), "b_state": state})
+            if finished:
+                conn.execute(delete(table).where(table.c.id.in_(finished)))
+            if changes:
+                conn.execute(self._release_update, changes)
+        return [task.id in held for task in tasks]
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
         table = self.table

@@ -133,6 +133,31 @@ def test_releasing_many_reports_each_task(make_shared_store: StoreFactory) -> No
     assert first.release_tasks([], "a") == []
 
 
+def test_one_release_deletes_the_finished_and_reschedules_the_rest_it_still_holds(
+    make_shared_store: StoreFactory,
+) -> None:
+    first, second = make_shared_store(), make_shared_store()
+    for name in ("lost_again", "lost_done", "mine_again", "mine_done"):
+        first.add_task(task(name, T0))
+    held = {claimed.id: claimed for claimed in first.claim_due_tasks(T0, "a", LEASE)}
+    late = T0 + timedelta(seconds=LEASE + 1)  # "a" was too slow: "b" takes two of its tasks over
+    assert ids(second.claim_due_tasks(late, "b", LEASE, limit=2)) == ["lost_again", "lost_done"]
+    for name, claimed in held.items():
+        claimed.next_run_time = None if name.endswith("done") else T0 + timedelta(minutes=7)
+        claimed.name = "a's copy"
+    batch = [held["mine_done"], held["lost_again"], held["mine_again"], held["lost_done"]]
+
+    assert first.release_tasks(batch, "a") == [True, False, True, False]
+
+    assert first.lookup_task("mine_done") is None
+    again = first.lookup_task("mine_again")
+    assert again is not None and again.next_run_time == T0 + timedelta(minutes=7) and again.name == "a's copy"
+    for name in ("lost_again", "lost_done"):  # untouched: b holds them now
+        kept = first.lookup_task(name)
+        assert kept is not None and kept.next_run_time == T0 and kept.name != "a's copy"
+    assert claims(first) == {"mine_again": None, "lost_again": "b", "lost_done": "b"}
+
+
 def test_renewing_keeps_a_long_run_claimed(make_shared_store: StoreFactory) -> None:
     first, second = make_shared_store(), make_shared_store()
     first.add_task(task("long", T0))

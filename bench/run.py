@@ -142,7 +142,7 @@ def venv_python() -> Path:
 def ensure_venv() -> Path:
     """Create bench/.venv with both peers and this project (editable) unless it is complete."""
     python = venv_python()
-    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, psycopg, croniter"
+    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, hiredis, psycopg, croniter"
     if python.exists() and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
         return python
     print(f"setting up {VENV} (asyncz 0.17.2, APScheduler 3.11, this project) ...", flush=True)

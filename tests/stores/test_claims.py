@@ -193,7 +193,7 @@ def test_next_run_time_walks_past_many_claimed_tasks(make_shared_store: StoreFac
     for n in range(450):
         store.add_task(task(f"t{n:03}", T0 + timedelta(seconds=n)))
     store.add_task(task("free", T0 + timedelta(seconds=500)))
-    assert len(store.claim_due_tasks(T0 + timedelta(seconds=449), "a", 3600)) == 450
+    assert len(store.claim_due_tasks(T0 + timedelta(seconds=449), "a", 3600, limit=450)) == 450
     assert store.get_next_run_time() == T0 + timedelta(seconds=500)
 
 

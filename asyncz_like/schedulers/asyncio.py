@@ -160,10 +160,11 @@ class AsyncIOScheduler(BaseScheduler):
             self.start_timer(wait_seconds)
 
     def run_store_io(self, function: Any, *args: Any) -> None:
-        """Store writes triggered on the loop (a run finishing) go to the store I/O thread."""
-        loop = self.event_loop
-        on_loop = loop is not None and _running_loop() is loop
-        if not on_loop or not any(store.blocking_io for store in self.stores.values()):
+        """Store writes triggered by a run finishing go to the one store I/O thread, whether
+        the run finished on the loop (a coroutine) or in a worker thread (a plain function):
+        on the loop they would stall it, and from many worker threads they would each
+        release one task at a time, in parallel, instead of one batch after another."""
+        if self.event_loop is None or not any(store.blocking_io for store in self.stores.values()):
             function(*args)
             return
         self._store_io_pool().submit(function, *args)

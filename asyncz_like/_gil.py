@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -24,3 +24,11 @@ def sharing_gil(items: Iterable[T], slice_seconds: float = SLICE_SECONDS) -> Ite
         if clock() >= deadline:
             time.sleep(0)
             deadline = clock() + slice_seconds
+
+
+def in_slices(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: a batch handed to a server in one
+    call is packed or bound while holding the GIL, so a large one is sent in slices, with
+    ``sharing_gil`` between them."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -14,14 +14,13 @@ the run times set while it is claimed, so plain reads see the store as before.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
 
-from asyncz_like._gil import sharing_gil
+from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url
@@ -305,9 +304,9 @@ class RedisStore(PersistentStore):
         packs a whole pipeline's commands while holding the GIL, and packing 500 at once kept
         the event loop waiting past a switch interval (5 ms)."""
         released: list[bool] = []
-        for start in range(0, len(tasks), RELEASE_CHUNK):
+        for chunk in sharing_gil(in_slices(tasks, RELEASE_CHUNK)):
             pipe = self.redis.pipeline(transaction=False)
-            for task in sharing_gil(tasks[start : start + RELEASE_CHUNK]):  # encoding is CPU work too
+            for task in sharing_gil(chunk):  # encoding is CPU work too
                 finished = task.next_run_time is None  # finished: deleted, if the claim is still ours
                 state = b"" if finished else self.encode_task(task)
                 self._release(
@@ -316,7 +315,6 @@ class RedisStore(PersistentStore):
                     client=pipe,
                 )
             released.extend(bool(outcome) for outcome in pipe.execute())
-            time.sleep(0)  # let the event loop have the GIL between pipelines
         return released
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy.dialects.mysql import LONGBLOB, VARCHAR
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
-from asyncz_like._gil import sharing_gil
+from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
@@ -54,10 +54,6 @@ CLAIM_BATCH_SERVER = 200
 RELEASE_CHUNK = 50
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
 _MYSQL_ID = VARCHAR(ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
-
-
-def _chunks(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [rows[start : start + size] for start in range(0, len(rows), size)]
 
 
 def _sqlite_wal(connection: Any, record: Any) -> None:
@@ -113,7 +109,8 @@ class SQLAlchemyStore(PersistentStore):
         else:
             raise TypeError(f"database: expected a URL string or an Engine, got {type(target).__name__}")
         self.url = self.engine.url.render_as_string(hide_password=False)
-        self._claim_batch = CLAIM_BATCH_SQLITE if self.engine.dialect.name == "sqlite" else CLAIM_BATCH_SERVER
+        self._is_sqlite = self.engine.dialect.name == "sqlite"
+        self._claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
         metadata = MetaData()
         self.table = Table(
             check_name(tablename, "tablename"),
@@ -292,7 +289,7 @@ class SQLAlchemyStore(PersistentStore):
         """One transaction for the lot: on SQLite that is one fsync instead of one per task."""
         if not tasks:
             return []
-        if self.engine.dialect.name == "sqlite":
+        if self._is_sqlite:
             return self._release_row_by_row(tasks, owner)
         return self._release_in_bulk(tasks, owner)
 
@@ -339,7 +336,7 @@ class SQLAlchemyStore(PersistentStore):
                     changes.append({"b_id": task.id, "b_next": to_timestamp(task.next_run_time), "b_state": state})
             if finished:
                 conn.execute(delete(table).where(table.c.id.in_(finished)))
-            for chunk in sharing_gil(_chunks(changes, RELEASE_CHUNK)):  # binding 500 rows is CPU work too
+            for chunk in sharing_gil(in_slices(changes, RELEASE_CHUNK)):  # binding 500 rows is CPU work too
                 conn.execute(self._release_update, chunk)
         return [task.id in held for task in tasks]
 

@@ -77,6 +77,10 @@ class Executor(ABC):
         already has ``max_instances`` runs in flight.
         """
 
+    def check_task(self, task: Task) -> None:  # noqa: B027 - optional hook, most executors run anything
+        """Called by ``add_task``: raise (naming the argument) when this executor could never
+        run ``task``, so the mistake shows at once rather than at its first run time."""
+
 
 @dataclass(frozen=True, slots=True)
 class SetAsideTask:

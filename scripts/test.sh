@@ -10,10 +10,12 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
+# The executor plugins are separate distributions in this repository (no index has them).
+.venv/bin/python -m pip install -q --no-deps -e plugins/celery -e plugins/dask
 # Static checks first: they take seconds and fail fast.
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/mypy asyncz_like plugins/business-days/src
+.venv/bin/mypy asyncz_like plugins/business-days/src plugins/celery/src plugins/dask/src
 if [ -f scripts/servers.sh ]; then
   # shellcheck source=/dev/null
   source scripts/servers.sh

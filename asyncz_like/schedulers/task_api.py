@@ -134,6 +134,9 @@ class TaskAPI:
             task = Task(target, id=id, scheduler=self, **options)
             if target is None:
                 return task  # decorator mode: Task.__call__ adds it once it has a function
+        executor_plugin = self.executors.get(task.executor or "default")
+        if executor_plugin is not None:
+            executor_plugin.check_task(task)  # e.g. a remote executor needs a 'module:name' reference
         with self.store_lock:
             if self.state == SchedulerState.STATE_STOPPED:
                 self.pending_tasks.append((task, replace_existing, start_task))

@@ -52,10 +52,7 @@ def free_port() -> int:
 def stop_process(process: subprocess.Popen[Any], grace: float = 10.0) -> None:
     """Stop a process and everything it started (its own session): politely, then not."""
     if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        process.terminate()  # a warm shutdown: a Celery worker stops its own pool
         try:
             process.wait(grace)
         except subprocess.TimeoutExpired:

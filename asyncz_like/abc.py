@@ -8,7 +8,7 @@ entry-point group (``asyncz_like.triggers``, ``asyncz_like.executors``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +37,13 @@ class Trigger(ABC):
     ) -> datetime | None:
         """The first fire time after ``previous_time`` (or the first one at all when it is
         None), or None when the trigger will never fire again."""
+
+    def use_scheduler_defaults(  # noqa: B027 - optional hook, most triggers need none
+        self, timezone: tzinfo, now: datetime, first_run_time: datetime | None = None
+    ) -> None:
+        """Called when a task with this trigger is added to a scheduler: settings the user
+        left unset come from the scheduler (its zone, its clock), not from the host. An
+        explicit ``first_run_time`` (``add_task(next_run_time=...)``) is the task's first run."""
 
     def __getstate__(self) -> dict[str, Any]:
         state: dict[str, Any] = {}
@@ -179,6 +186,24 @@ class Store(ABC):
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:  # noqa: B027
         """Extend the leases ``owner`` holds on runs still in flight."""
+
+    # -- changes made by other processes ---------------------------------------------
+    # A store whose server can push changes (PostgreSQL LISTEN/NOTIFY, Redis pub/sub, MongoDB
+    # change streams) overrides these, so running schedulers hear of a task another process
+    # added or moved earlier at once; the others are polled every ``poll_interval``.
+
+    def watch(self, callback: Callable[[datetime | None], Any]) -> bool:
+        """Start calling ``callback(next_run_time)`` (from any thread) when another process
+        makes a task due at ``next_run_time`` (None: something changed, look again). Returns
+        False when this store cannot, so the scheduler polls it instead."""
+        return False
+
+    def unwatch(self) -> None:  # noqa: B027
+        """Stop the change feed started by :meth:`watch`."""
+
+    def announce(self, next_run_time: datetime) -> None:  # noqa: B027
+        """Tell the watchers of this store that a task is now due at ``next_run_time``. Stores
+        whose feed sees every write by itself (change streams) need not do anything."""
 
 
 class Serializer(ABC):

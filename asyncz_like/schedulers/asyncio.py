@@ -1,21 +1,24 @@
-"""Schedulers driven by an asyncio event loop.
+"""Schedulers for asyncio programs.
 
-The loop only keeps the timer. When a store does disk or network I/O the processing
-pass runs in a single helper thread, so a slow database never stalls the loop; with
-only in-memory stores the pass runs on the loop itself (no thread hop).
+The scheduler keeps time in a thread of its own (:class:`~asyncz_like.schedulers.driver.PassDriver`),
+which also does every store I/O it starts: a slow database or a busy loop delays neither
+the other. The event loop runs coroutine tasks and calls every listener, in order, so a
+listener may use loop-bound objects whichever executor ran the task.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from asyncz_like.abc import Executor
 from asyncz_like.events import SchedulerEvent
 from asyncz_like.executors.asyncio import AsyncIOExecutor
-from asyncz_like.schedulers.base import BaseScheduler, SchedulerState
+from asyncz_like.schedulers.base import BaseScheduler
+from asyncz_like.schedulers.driver import PassDriver
 
 
 class AsyncIOScheduler(BaseScheduler):
@@ -33,11 +36,7 @@ class AsyncIOScheduler(BaseScheduler):
         self.event_loop: asyncio.AbstractEventLoop | None = event_loop
         self.isolated_event_loop = isolated_event_loop
         self.event_loop_thread: threading.Thread | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self._io_pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pass_running = False
-        self._pass_again = False
-        self._wakeup_queued = False
+        self.driver: PassDriver | None = None
         self._background: set[Any] = set()
         super().__init__(global_config, **options)
 
@@ -72,7 +71,10 @@ class AsyncIOScheduler(BaseScheduler):
         loop.call_soon_threadsafe(loop.stop)
         if threading.current_thread() is not thread:
             thread.join(5)
-            loop.close()
+            if thread.is_alive():  # a listener is still busy with the last events: let it finish
+                self.logger.warning("The scheduler's event loop thread is still busy after 5 s; leaving it to end")
+            else:
+                loop.close()
             self.event_loop = None
         self.event_loop_thread = None
 
@@ -81,15 +83,78 @@ class AsyncIOScheduler(BaseScheduler):
         return super().start(paused)
 
     def shutdown(self, wait: bool = True) -> bool:
-        stopped = super().shutdown(wait)
-        if stopped:
-            self._stop_own_loop()
-        return stopped
+        """Stop processing at once; with ``wait``, runs in flight finish first — coroutines
+        too. Called on the loop's own thread, it cannot block for coroutines without stalling
+        them: it then returns at once and completes (releases, closes the stores, sends
+        ``SCHEDULER_SHUTDOWN``) when they are done. ``await NativeAsyncIOScheduler.shutdown()``
+        waits in that case."""
+        if not self.begin_shutdown():
+            return False
+        loop = self.event_loop
+        if wait and self._coroutines_in_flight() and loop is not None and loop.is_running():
+            if _running_loop() is loop:
+                finishing = loop.create_task(self._finish_after_coroutines(wait))
+                self._background.add(finishing)
+                finishing.add_done_callback(self._background.discard)
+                return True
+            asyncio.run_coroutine_threadsafe(self._wait_coroutines(), loop).result()
+        self.finish_shutdown(wait)
+        self._stop_own_loop()
+        return True
+
+    def _coroutines_in_flight(self) -> bool:
+        return any(isinstance(ex, AsyncIOExecutor) and ex.running for ex in list(self.executors.values()))
+
+    async def _wait_coroutines(self) -> None:
+        for executor in list(self.executors.values()):
+            if isinstance(executor, AsyncIOExecutor):
+                await executor.wait_running()
+
+    async def _finish_after_coroutines(self, wait: bool) -> None:
+        await self._wait_coroutines()
+        self.finish_shutdown(wait)
 
     def create_default_executor(self) -> Executor:
         return AsyncIOExecutor()
 
-    # -- timer and wakeups -------------------------------------------------------
+    # -- time keeping (the driver thread) ------------------------------------------
+
+    def start_driver(self) -> None:
+        self.driver = PassDriver(self)
+        self.driver.start()
+
+    def stop_driver(self) -> None:
+        driver = self.driver
+        if driver is not None:
+            driver.stop()
+
+    def wakeup(self) -> None:
+        """A pass as soon as possible; many wakeups before it runs make a single pass."""
+        driver = self.driver
+        if driver is not None:
+            driver.request_pass()
+
+    def wakeup_at(self, when: datetime) -> None:
+        driver = self.driver
+        if driver is not None:
+            driver.wake_at(when)
+
+    def start_timer(self, wait_seconds: float | None = None) -> None:
+        """The driver thread keeps the time: nothing to arm on the loop."""
+
+    def stop_timer(self) -> None:
+        """See :meth:`start_timer`."""
+
+    def run_store_io(self, function: Any, *args: Any) -> None:
+        """Store writes triggered outside a pass (claim releases when runs finish) go to the
+        driver thread, whether the run finished on the loop or in a worker thread: on the loop
+        they would stall it, and from many worker threads they would each release one task at a
+        time, in parallel, instead of one batch after another."""
+        driver = self.driver
+        if driver is None:
+            function(*args)
+        else:
+            driver.submit(lambda: function(*args))
 
     def _call_in_loop(self, callback: Any, *args: Any) -> None:
         loop = self.event_loop
@@ -100,85 +165,29 @@ class AsyncIOScheduler(BaseScheduler):
         else:
             loop.call_soon_threadsafe(callback, *args)
 
-    def start_timer(self, wait_seconds: float | None = None) -> None:
-        self.stop_timer()
-        if wait_seconds is not None and self.event_loop is not None:
-            self.timer = self.event_loop.call_later(wait_seconds, self._wakeup_now)
+    # -- events: every listener on the loop thread ------------------------------------
 
-    def _time_left(self, wait_seconds: float | None) -> float | None:
-        """The wait measured from now, not from when the pass began: time spent in the pass
-        would otherwise make every run that much late."""
-        if wait_seconds is None or self.next_wakeup_time is None:
-            return wait_seconds
-        return max((self.next_wakeup_time - self.clock()).total_seconds(), 0.0)
+    def event_drain_scheduler(self) -> Callable[[Callable[[], None]], Any] | None:
+        def schedule(drain: Callable[[], None]) -> None:
+            loop = self.event_loop
+            if loop is None or loop.is_closed():
+                drain()  # no loop (yet, or any more): here and now
+            elif _running_loop() is loop:
+                drain()  # already on the loop: deliver now, after what is queued before
+            else:
+                try:
+                    loop.call_soon_threadsafe(drain)
+                except RuntimeError:  # closed meanwhile
+                    drain()
 
-    def stop_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        return schedule
 
-    def wakeup(self) -> None:
-        """Queue one pass on the loop; many wakeups before it runs make a single pass."""
-        if self._wakeup_queued:
-            return
+    def flush_events(self) -> None:
+        """At shutdown: deliver what is queued here when this is the loop thread (or there is no
+        running loop); otherwise the loop delivers it, after everything queued before."""
         loop = self.event_loop
-        if loop is None or loop.is_closed():
-            return
-        self._wakeup_queued = True
-        # Always deferred, even on the loop: a burst of add_task calls makes one pass.
-        loop.call_soon_threadsafe(self._wakeup_now)
-
-    def _wakeup_now(self) -> None:
-        self._wakeup_queued = False
-        if self.state != SchedulerState.STATE_RUNNING:
-            return
-        if self._pass_running:
-            self._pass_again = True
-            return
-        self.stop_timer()
-        if not any(store.blocking_io for store in self.stores.values()):
-            self.start_timer(self._time_left(self.process_tasks()))
-            return
-        self._pass_running = True
-        loop = self.event_loop
-        assert loop is not None
-        future = loop.run_in_executor(self._store_io_pool(), self.process_tasks)
-        future.add_done_callback(self._pass_done)
-
-    def _pass_done(self, future: asyncio.Future[float | None]) -> None:
-        self._pass_running = False
-        if future.cancelled():
-            return
-        exc = future.exception()
-        wait_seconds = self.store_retry_interval if exc is not None else self._time_left(future.result())
-        if exc is not None:
-            self.logger.error("Processing pass failed", exc_info=exc)
-        if self._pass_again:
-            self._pass_again = False
-            self.wakeup()
-        else:
-            self.start_timer(wait_seconds)
-
-    def run_store_io(self, function: Any, *args: Any) -> None:
-        """Store writes triggered by a run finishing go to the one store I/O thread, whether
-        the run finished on the loop (a coroutine) or in a worker thread (a plain function):
-        on the loop they would stall it, and from many worker threads they would each
-        release one task at a time, in parallel, instead of one batch after another."""
-        if self.event_loop is None or not any(store.blocking_io for store in self.stores.values()):
-            function(*args)
-            return
-        self._store_io_pool().submit(function, *args)
-
-    def _store_io_pool(self) -> concurrent.futures.ThreadPoolExecutor:
-        if self._io_pool is None:
-            self._io_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="asyncz_like-store-io")
-        return self._io_pool
-
-    def flush_store_io(self) -> None:
-        """Finish queued store writes (claim releases) before the stores close."""
-        pool, self._io_pool = self._io_pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        if loop is None or loop.is_closed() or not loop.is_running() or _running_loop() is loop:
+            self.events.drain()
 
     # -- async listeners ---------------------------------------------------------
 
@@ -211,12 +220,14 @@ class NativeAsyncIOScheduler(AsyncIOScheduler):
         return super().start(paused)
 
     async def shutdown(self, wait: bool = True) -> bool:  # type: ignore[override]
-        if wait and self.ref_counter == 1:
-            # Let runs in flight finish first, so their claims are released while stores are open.
-            for executor in list(self.executors.values()):
-                if isinstance(executor, AsyncIOExecutor):
-                    await executor.wait_running()
-        return BaseScheduler.shutdown(self, wait)
+        """No new run starts once this is called; with ``wait`` the runs in flight (shutdown
+        tasks included) finish before their claims are released and the stores close."""
+        if not self.begin_shutdown():
+            return False
+        if wait:
+            await self._wait_coroutines()
+        self.finish_shutdown(wait)
+        return True
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

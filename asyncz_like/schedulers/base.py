@@ -43,6 +43,7 @@ from asyncz_like.exceptions import (
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers.claims import HeldClaims
 from asyncz_like.schedulers.locking import StoreFileLocks
+from asyncz_like.schedulers.outbox import EventOutbox
 from asyncz_like.schedulers.processing import process_store
 from asyncz_like.schedulers.state import SchedulerState
 from asyncz_like.schedulers.task_api import TaskAPI
@@ -85,7 +86,10 @@ class BaseScheduler(TaskAPI, ABC):
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"
         self.lease_seconds = 30.0
+        self.poll_interval = 1.0
         self.clock: Callable[[], datetime] = _utc_now
+        self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler())
+        self._watched: set[str] = set()
         self.setup(global_config, **options)
 
     # -- configuration -----------------------------------------------------------
@@ -109,6 +113,10 @@ class BaseScheduler(TaskAPI, ABC):
             self.timezone = to_timezone(config.pop("timezone")) or local_timezone()
         if "store_retry_interval" in config:
             self.store_retry_interval = cfg.as_number(config.pop("store_retry_interval"), "store_retry_interval")
+        if "poll_interval" in config:
+            self.poll_interval = cfg.as_number(config.pop("poll_interval"), "poll_interval")
+            if not 0.01 <= self.poll_interval <= 3600:
+                raise ValueError(f"poll_interval: must be between 0.01 and 3600 seconds, got {self.poll_interval!r}")
         if "lease_seconds" in config:
             self.lease_seconds = cfg.as_number(config.pop("lease_seconds"), "lease_seconds")
             if self.lease_seconds <= 0:
@@ -187,10 +195,12 @@ class BaseScheduler(TaskAPI, ABC):
                 self.add_store(self.create_default_store(), "default")
             for alias, store in self.stores.items():
                 store.start(self, alias)
+                self.watch_store(alias, store)
             pending, self.pending_tasks = self.pending_tasks, []
             for task, replace_existing, start_task in pending:
                 self.real_add_task(task, replace_existing, start_task)
         self.state = SchedulerState.STATE_PAUSED if paused else SchedulerState.STATE_RUNNING
+        self.start_driver()
         self.logger.info("Scheduler started")
         self.dispatch_event(SchedulerEvent(code=SCHEDULER_START))
         if not paused:
@@ -198,24 +208,47 @@ class BaseScheduler(TaskAPI, ABC):
         return True
 
     def shutdown(self, wait: bool = True) -> bool:
-        """Stop when the last user calls it; runs ``shutdown``-trigger tasks first."""
+        """Stop when the last user calls it; runs ``shutdown``-trigger tasks first.
+
+        In order: no pass starts any more (the one in progress finishes), the executors stop
+        (with ``wait``, after their runs), finished runs release their claims, the stores
+        close, and ``SCHEDULER_SHUTDOWN`` is the last event listeners see. Runs still in flight
+        after ``wait=False`` keep their claims, which expire after ``lease_seconds``: each is
+        logged, and its task's ``on_interrupted`` policy applies when another scheduler takes
+        it over."""
+        if not self.begin_shutdown():
+            return False
+        self.finish_shutdown(wait)
+        return True
+
+    def begin_shutdown(self) -> bool:
+        """Count one user off; for the last one, run the shutdown tasks and stop processing.
+        False when other users remain."""
         if self.state == SchedulerState.STATE_STOPPED:
             raise SchedulerNotRunningError()
         if not self.decr_refcount():
             return False
         self.run_shutdown_tasks()
-        self.state = SchedulerState.STATE_STOPPED
+        with self._process_lock:  # a pass in progress finishes first; none starts after this
+            self.state = SchedulerState.STATE_STOPPED
         self.stop_timer()
+        self.stop_driver()
+        return True
+
+    def finish_shutdown(self, wait: bool) -> None:
+        """Stop the executors, release what finished, close the stores, say so last."""
         with self.executor_lock:
             for executor in self.executors.values():
                 executor.shutdown(wait)
-        self.flush_store_io()
+        self.claims.flush()
+        self.claims.abandon_in_flight()
         with self.store_lock:
-            for store in self.stores.values():
+            for alias, store in self.stores.items():
+                self.unwatch_store(alias, store)
                 store.shutdown()
         self.logger.info("Scheduler has been shut down")
         self.dispatch_event(SchedulerEvent(code=SCHEDULER_SHUTDOWN))
-        return True
+        self.flush_events()
 
     def run_shutdown_tasks(self) -> None:
         now = self.now()
@@ -272,6 +305,28 @@ class BaseScheduler(TaskAPI, ABC):
 
     @abstractmethod
     def create_default_executor(self) -> Executor: ...
+
+    def wakeup_at(self, when: datetime) -> None:
+        """A pass no later than ``when`` (from any thread). The default asks for a pass now when
+        ``when`` is earlier than the planned one; front ends with a timer plan it exactly."""
+        planned = self.next_wakeup_time
+        if self.state == SchedulerState.STATE_RUNNING and (planned is None or when < planned):
+            self.wakeup()
+
+    def start_driver(self) -> None:
+        """Front ends that keep time in a thread of their own start it here."""
+
+    def stop_driver(self) -> None:
+        """Stop the timer thread after the pass in progress; queued store jobs still run."""
+
+    def event_drain_scheduler(self) -> Callable[[Callable[[], None]], Any] | None:
+        """Where listeners are called: None calls them in the thread that produced the event
+        (after the events before it); asyncio front ends hop to the loop."""
+        return None
+
+    def flush_events(self) -> None:
+        """Deliver queued events now, in this thread (at shutdown, before the loop goes away)."""
+        self.events.drain()
 
     def create_default_store(self) -> Store:
         return plugins.create(plugins.STORES, "memory")  # type: ignore[no-any-return]
@@ -351,21 +406,29 @@ class BaseScheduler(TaskAPI, ABC):
             self.listeners.append((callback, mask))
             self._listen_mask |= mask
 
-    def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> None:
+    def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> bool:
+        """Stop calling ``callback``; True when it was registered."""
         with self.listeners_lock:
-            self.listeners = [(cb, mask) for cb, mask in self.listeners if cb != callback]
+            kept = [(cb, mask) for cb, mask in self.listeners if cb != callback]
+            removed = len(kept) != len(self.listeners)
+            self.listeners = kept
             self._listen_mask = 0
             for _, mask in self.listeners:
                 self._listen_mask |= mask
+        return removed
 
     def listens_to(self, codes: int) -> bool:
         """True when some listener wants one of ``codes``; lets hot paths skip building events."""
         return bool(self._listen_mask & codes)
 
     def dispatch_event(self, event: SchedulerEvent) -> None:
+        """Queue ``event`` for the interested listeners; they see events in the order they were
+        dispatched, on the thread the front end chooses (the event loop for asyncio)."""
+        if self._listen_mask & event.code:
+            self.events.put(event)
+
+    def _call_listeners(self, event: SchedulerEvent) -> None:
         """Call each interested listener; one that raises is logged and harms nothing."""
-        if not self._listen_mask & event.code:
-            return
         with self.listeners_lock:
             listeners = list(self.listeners)
         for callback, mask in listeners:
@@ -382,57 +445,131 @@ class BaseScheduler(TaskAPI, ABC):
     def process_tasks(self, now: datetime | None = None) -> float | None:
         """One pass over every store: submit what is due at ``now`` (default: the clock).
         Returns seconds until the next run time, or None when nothing is scheduled."""
-        if self.state == SchedulerState.STATE_PAUSED:
-            return None
         # Compare instants in UTC: same-zone comparisons ignore DST folds in Python.
         now = (self.clock() if now is None else now).astimezone(UTC)
         if not self._process_lock.acquire(blocking=False):
             return self.store_retry_interval  # another pass is running; it will set the timer
-        events: list[SchedulerEvent] = []
         next_wakeup: datetime | None = None
         try:
+            if self.state != SchedulerState.STATE_RUNNING:  # checked under the lock: see shutdown
+                return None
+            if self.claims.retry_due(now):
+                self.claims.flush()
+            next_wakeup = self.claims.retry_at()
             with self.store_lock:
                 stores = list(self.stores.items())
             for alias, store in stores:
                 if self._file_locks is not None:
                     with self._file_locks.hold(alias) as held:
-                        store_next = self._process_store(alias, store, now, events) if held else None
+                        store_next = self._process_store(alias, store, now) if held else None
                     # other processes may add or run tasks: look again at least this often
                     retry_at = now + timedelta(seconds=self.store_retry_interval)
                     store_next = retry_at if store_next is None else min(store_next, retry_at)
                 else:
-                    store_next = self._process_store(alias, store, now, events)
+                    store_next = self._process_store(alias, store, now)
                 if store_next is not None and (next_wakeup is None or store_next < next_wakeup):
                     next_wakeup = store_next
         finally:
             self._process_lock.release()
-        for event in events:
-            self.dispatch_event(event)
-        if self.claims.holds_any():
-            # leases on runs in flight are renewed each pass: pass often enough to keep them
-            renew_at = now + timedelta(seconds=self.lease_seconds / 3)
-            next_wakeup = renew_at if next_wakeup is None else min(next_wakeup, renew_at)
-        if self.state != SchedulerState.STATE_RUNNING or next_wakeup is None:
-            self.next_wakeup_time = None
-            return None
         self.next_wakeup_time = next_wakeup
+        if next_wakeup is None:
+            return None
         return min(max((next_wakeup - now).total_seconds(), 0.0), TIMEOUT_MAX)
 
-    def _process_store(self, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]) -> datetime | None:
+    def _process_store(self, alias: str, store: Store, now: datetime) -> datetime | None:
         try:
-            if self.claims.holds(alias):
-                store.renew_claims(self.scheduler_id, self.lease_seconds, now)
             if store.blocking_io:
                 # Thread-safe stores doing I/O: holding our lock here would make every
                 # add_task on the event loop wait for the database.
-                return process_store(self, alias, store, now, events)
+                return process_store(self, alias, store, now)
             with self.store_lock:
-                return process_store(self, alias, store, now, events)
+                return process_store(self, alias, store, now)
         except Exception as exc:
             self.logger.warning(
                 "Store %r failed during processing (%s); retrying in %ss", alias, exc, self.store_retry_interval
             )
             return now + timedelta(seconds=self.store_retry_interval)
+
+    def renew_leases(self) -> None:
+        """Extend the leases on runs in flight (every ``lease_seconds / 3`` while there are any)."""
+        now = self.clock()
+        for alias in self.claims.aliases_held():
+            store = self.stores.get(alias)
+            if store is None:
+                continue
+            try:
+                store.renew_claims(self.scheduler_id, self.lease_seconds, now)
+            except Exception as exc:
+                self.logger.warning("Store %r: renewing leases failed (%s); retrying", alias, exc)
+
+    # -- changes made elsewhere ----------------------------------------------------
+
+    def watch_store(self, alias: str, store: Store) -> None:
+        """Ask the store to tell us of changes other processes make; otherwise it is polled."""
+        try:
+            watching = store.watch(self._store_changed)
+        except Exception as exc:
+            self.logger.warning(
+                "Store %r cannot announce changes (%s); polling it every %ss", alias, exc, self.poll_interval
+            )
+            watching = False
+        if watching:
+            self._watched.add(alias)
+
+    def unwatch_store(self, alias: str, store: Store) -> None:
+        if alias in self._watched:
+            self._watched.discard(alias)
+            try:
+                store.unwatch()
+            except Exception:
+                self.logger.exception("Store %r: stopping its change feed failed", alias)
+
+    def _store_changed(self, next_run_time: datetime | None) -> None:
+        """From a store's change feed: a task may now be due at ``next_run_time`` (None: look)."""
+        if next_run_time is None:
+            self.wakeup()
+        else:
+            self.wakeup_at(next_run_time)
+
+    def poll_interval_now(self) -> float | None:
+        """Seconds between polls, or None when every store announces its changes (or none
+        is shared)."""
+        if self.state != SchedulerState.STATE_RUNNING:
+            return None
+        for alias, store in list(self.stores.items()):
+            if store.blocking_io and alias not in self._watched:
+                return self.poll_interval
+        return None
+
+    def poll_stores(self) -> None:
+        """Look at each store that cannot announce changes: a task another process added or
+        moved earlier is then run on time (within ``poll_interval``)."""
+        for alias, store in list(self.stores.items()):
+            if not store.blocking_io or alias in self._watched:
+                continue
+            try:
+                next_run_time = store.get_next_run_time()
+            except Exception as exc:
+                self.logger.debug("Store %r: poll failed (%s)", alias, exc)
+                continue
+            if next_run_time is not None:
+                self.wakeup_at(next_run_time)
+
+    def announce(self, alias: str, next_run_time: datetime | None) -> None:
+        """Tell the other schedulers on store ``alias`` that a task is due at ``next_run_time``
+        (no-op for stores without a change feed)."""
+        if next_run_time is None:
+            return
+        store = self.stores.get(alias)
+        if store is None or alias not in self._watched:
+            return
+        self.run_store_io(self._announce, alias, store, next_run_time)
+
+    def _announce(self, alias: str, store: Store, next_run_time: datetime) -> None:
+        try:
+            store.announce(next_run_time)
+        except Exception as exc:
+            self.logger.warning("Store %r: announcing a change failed (%s)", alias, exc)
 
     def run_finished(self, task: Task) -> None:
         """Executors call this when a submission's runs are over: a claim held for the run

@@ -18,7 +18,6 @@ from asyncz_like.events import (
     TASK_REMOVED,
     TASK_RUN_ABANDONED,
     TASK_SUBMITTED,
-    SchedulerEvent,
     TaskEvent,
     TaskExecutionEvent,
     TaskSubmissionEvent,
@@ -28,6 +27,11 @@ from asyncz_like.exceptions import MaximumInstancesError, TaskLookupError
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
     from asyncz_like.tasks.task import Task
+
+
+def iso_times(times: list[datetime]) -> str:
+    """Run times for a log line: ISO 8601, not datetime reprs."""
+    return ", ".join(t.isoformat() for t in times)
 
 
 def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[list[datetime], list[datetime]]:
@@ -45,16 +49,14 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
     return runnable, missed
 
 
-def process_store(
-    scheduler: BaseScheduler, alias: str, store: Store, now: datetime, events: list[SchedulerEvent]
-) -> datetime | None:
+def process_store(scheduler: BaseScheduler, alias: str, store: Store, now: datetime) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
     due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
-    for task in sharing_gil(due) if store.blocking_io else due:  # beside the loop: share the GIL
+    for task in sharing_gil(due):  # the pass runs beside the event loop: share the GIL
         task.store_alias = alias
         task.scheduler = scheduler
         try:
-            process_task(scheduler, alias, store, task, now, events)
+            process_task(scheduler, alias, store, task, now)
         except TaskLookupError:
             scheduler.logger.debug("Task %r was deleted while it was being processed", task.id)
         except Exception:
@@ -62,40 +64,49 @@ def process_store(
     return store.get_next_run_time()
 
 
-def process_task(
-    scheduler: BaseScheduler, alias: str, store: Store, task: Task, now: datetime, events: list[SchedulerEvent]
-) -> None:
+def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task, now: datetime) -> None:
     timezone = scheduler.timezone
     listens = scheduler.listens_to
+    if task.interrupted_at is not None and scheduler.claims.holds_task(alias, task.id):
+        # Our own lease ran out (the store was unreachable while we held it): not a dead
+        # scheduler's run. A release we could not write yet carries the real schedule.
+        pending = scheduler.claims.take_pending(alias, task.id)
+        if pending is None:
+            return  # still running here: its completion releases the claim we now hold anew
+        task = pending
+        task.interrupted_at = None
     if task.interrupted_at is not None:
-        skip_interrupted_runs(scheduler, alias, task, task.interrupted_at, events)
+        skip_interrupted_runs(scheduler, alias, task, task.interrupted_at)
         task.interrupted_at = None
     run_times, next_run_time = task.due_run_times(timezone, now)
     runnable, missed = split_missed(task, run_times, now)
     if missed:
-        scheduler.logger.warning("Run time(s) of task %r missed by more than the grace time: %s", task.name, missed)
+        scheduler.logger.warning(
+            "Run time(s) of task %r missed by more than the grace time (%ss): %s",
+            task.name,
+            task.mistrigger_grace_time,
+            iso_times(missed),
+        )
         if listens(TASK_MISSED):
-            events.extend(
-                TaskExecutionEvent(code=TASK_MISSED, task_id=task.id, store=alias, scheduled_run_time=run_time)
-                for run_time in missed
-            )
+            for run_time in missed:
+                scheduler.dispatch_event(
+                    TaskExecutionEvent(code=TASK_MISSED, task_id=task.id, store=alias, scheduled_run_time=run_time)
+                )
     if run_times:
         # Advance before submitting: an inline executor may finish, and settle, inside send_task.
         task.next_run_time = next_run_time
     if store.supports_claims:
         scheduler.claims.hold(task)  # before submitting: an inline executor finishes at once
-        if runnable and submit(scheduler, alias, task, runnable, events):
+        if runnable and submit(scheduler, alias, task, runnable):
             return  # the claim is released when the run completes (BaseScheduler.run_finished)
         scheduler.claims.drop(alias, task.id)
     elif runnable:
-        submit(scheduler, alias, task, runnable, events)
+        submit(scheduler, alias, task, runnable)
     if settle(scheduler, store, task) and listens(TASK_REMOVED):
-        events.append(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
+        scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
 
 
-def skip_interrupted_runs(
-    scheduler: BaseScheduler, alias: str, task: Task, claimed_at: datetime, events: list[SchedulerEvent]
-) -> None:
+def skip_interrupted_runs(scheduler: BaseScheduler, alias: str, task: Task, claimed_at: datetime) -> None:
     """The task's previous scheduler died holding it. It had claimed it at ``claimed_at`` and may
     have run the run times due then. ``rerun`` runs them again (at least once); ``report``, the
     default, skips them and says so in a TASK_RUN_ABANDONED event (at most once)."""
@@ -103,46 +114,52 @@ def skip_interrupted_runs(
     if not interrupted:
         return
     if task.on_interrupted == "rerun":
-        scheduler.logger.warning("Task %r: re-running %s, claimed by a scheduler that died", task.id, interrupted)
+        scheduler.logger.warning(
+            "Task %r: re-running %s, claimed by a scheduler that died", task.id, iso_times(interrupted)
+        )
         return
     scheduler.logger.warning(
-        "Task %r: runs %s were interrupted by their scheduler's death; not re-run", task.id, interrupted
+        "Task %r: runs %s were interrupted by their scheduler's death; not re-run", task.id, iso_times(interrupted)
     )
     if scheduler.listens_to(TASK_RUN_ABANDONED):
-        events.append(
+        scheduler.dispatch_event(
             TaskSubmissionEvent(code=TASK_RUN_ABANDONED, task_id=task.id, store=alias, scheduled_run_times=interrupted)
         )
     task.next_run_time = after
 
 
-def submit(
-    scheduler: BaseScheduler, alias: str, task: Task, runnable: list[datetime], events: list[SchedulerEvent]
-) -> bool:
-    """Hand the runs to the task's executor; True when it took them."""
+def submit(scheduler: BaseScheduler, alias: str, task: Task, runnable: list[datetime]) -> bool:
+    """Hand the runs to the task's executor; True when it took them.
+
+    ``TASK_SUBMITTED`` takes its place in the event queue *before* the executor starts, so
+    listeners see it before the run's outcome even when a worker finishes first."""
     listens = scheduler.listens_to
     executor = scheduler.executors.get(task.executor or "default")
     if executor is None:
         scheduler.logger.error("Task %r names executor %r, which does not exist", task.id, task.executor)
         return False
+    slot = scheduler.events.reserve() if listens(TASK_SUBMITTED | TASK_MAX_INSTANCES) else None
+    code: int | None = None
     try:
         executor.send_task(task, runnable)
+        code = TASK_SUBMITTED
     except MaximumInstancesError:
         scheduler.logger.warning(
             "Run of task %r skipped: %d instance(s) already running", task.name, task.max_instances
         )
-        if listens(TASK_MAX_INSTANCES):
-            events.append(
-                TaskSubmissionEvent(code=TASK_MAX_INSTANCES, task_id=task.id, store=alias, scheduled_run_times=runnable)
-            )
-        return False
+        code = TASK_MAX_INSTANCES
     except Exception:
         scheduler.logger.exception("Submitting task %r to executor %r failed", task.name, task.executor)
+    finally:
+        if slot is not None:
+            slot.fill(
+                TaskSubmissionEvent(code=code, task_id=task.id, store=alias, scheduled_run_times=runnable)
+                if code is not None and listens(code)
+                else None
+            )
+    if code != TASK_SUBMITTED:
         return False
     task.submitted = True
-    if listens(TASK_SUBMITTED):
-        events.append(
-            TaskSubmissionEvent(code=TASK_SUBMITTED, task_id=task.id, store=alias, scheduled_run_times=runnable)
-        )
     return True
 
 

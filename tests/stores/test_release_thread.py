@@ -47,6 +47,6 @@ async def test_runs_of_plain_functions_release_their_claims_on_the_store_io_thre
         scheduler.shutdown()
 
     threads = {name for name, _ in store.releases}
-    assert threads == {"asyncz_like-store-io_0"}, threads
+    assert threads == {"asyncz_like-scheduler"}, threads
     assert sum(size for _, size in store.releases) == TASKS
     assert store.lookup_task("t0") is None, "a finished date task is deleted on release"

@@ -1,0 +1,173 @@
+"""The thread that keeps a scheduler's time and does its store I/O.
+
+One thread per running scheduler owns everything that touches the stores on its own
+initiative: processing passes, claim releases, lease renewals and polls of stores that
+cannot announce changes. Keeping them on one thread makes store I/O serial and batched, and
+keeps it off the event loop; keeping the *timer* here too means a busy or blocked loop (a
+slow listener, a CPU-bound coroutine) never delays a run that does not need the loop.
+
+The wake-up rule lives in :meth:`PassDriver.wake_at`: the next pass happens at the earliest
+time anyone asked for — the last pass's answer (every store's next run time), a run time just
+released or changed here, or one another process announced — and nothing else arms it. Lease
+renewals and polls have timers of their own and never stand in for a pass.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asyncz_like.schedulers.base import BaseScheduler
+
+logger = logging.getLogger("asyncz_like.schedulers")
+
+#: the longest single wait; the thread looks at the clock at least this often
+MAX_WAIT = 60.0
+
+
+class PassDriver:
+    """Runs passes at the planned times, and store jobs as they are queued."""
+
+    def __init__(self, scheduler: BaseScheduler, name: str = "asyncz_like-scheduler") -> None:
+        self.scheduler = scheduler
+        self.name = name
+        self._cond = threading.Condition(threading.Lock())
+        self._wake_at: datetime | None = None
+        self._pass_now = False
+        self._jobs: deque[Callable[[], Any]] = deque()
+        self._stopping = False
+        self._in_pass = False
+        self._thread: threading.Thread | None = None
+        self._renew_at: datetime | None = None
+        self._poll_at: datetime | None = None
+
+    # -- from any thread -------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def on_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def request_pass(self) -> None:
+        """A pass as soon as possible (many requests before it runs make one pass)."""
+        with self._cond:
+            self._pass_now = True
+            self._cond.notify()
+
+    def wake_at(self, when: datetime) -> None:
+        """A pass no later than ``when``; a later time than one already planned changes nothing."""
+        with self._cond:
+            if self._wake_at is None or when < self._wake_at:
+                self._wake_at = when
+                self._cond.notify()
+
+    @property
+    def planned(self) -> datetime | None:
+        return self._wake_at
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        """Run ``job`` on this thread, before the next pass."""
+        with self._cond:
+            if self._thread is None:  # not running (yet, or any more): the caller's thread
+                job_now = True
+            else:
+                job_now = False
+                self._jobs.append(job)
+                self._cond.notify()
+        if job_now:
+            job()
+
+    def stop(self) -> None:
+        """Finish the pass in progress, run the queued jobs, and end the thread. No pass starts
+        once this is called."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+        self._thread = None
+        self.run_jobs()  # whatever was queued after the thread left
+
+    def run_jobs(self) -> None:
+        while True:
+            with self._cond:
+                if not self._jobs:
+                    return
+                job = self._jobs.popleft()
+            try:
+                job()
+            except Exception:
+                logger.exception("Store job %r failed", job)
+
+    # -- the thread ------------------------------------------------------------------
+
+    def _run(self) -> None:
+        scheduler = self.scheduler
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopping:
+                        return
+                    if self._jobs:
+                        break
+                    now = scheduler.clock()
+                    due = [t for t in (self._wake_at, self._renew_at, self._poll_at) if t is not None]
+                    if self._pass_now or any(t <= now for t in due):
+                        break
+                    wait = min((t - now).total_seconds() for t in due) if due else MAX_WAIT
+                    self._cond.wait(min(max(wait, 0.0), MAX_WAIT))
+            self.run_jobs()
+            now = scheduler.clock()
+            if self._renew_at is not None and self._renew_at <= now:
+                self._renew_at = None
+                self._guard(scheduler.renew_leases)
+            if self._poll_at is not None and self._poll_at <= now:
+                self._poll_at = None
+                self._guard(scheduler.poll_stores)
+            with self._cond:
+                run_pass = self._pass_now or (self._wake_at is not None and self._wake_at <= now)
+                if run_pass:
+                    self._pass_now = False
+                    self._wake_at = None  # what is asked for during the pass lands here
+                    self._in_pass = True
+            if run_pass:
+                self._one_pass()
+            self._plan_side_timers()
+
+    def _one_pass(self) -> None:
+        scheduler = self.scheduler
+        try:
+            scheduler.process_tasks()
+            planned = scheduler.next_wakeup_time
+        except Exception:
+            logger.exception("Processing pass failed")
+            planned = scheduler.clock() + timedelta(seconds=scheduler.store_retry_interval)
+        with self._cond:
+            self._in_pass = False
+            if planned is not None and (self._wake_at is None or planned < self._wake_at):
+                self._wake_at = planned
+
+    def _plan_side_timers(self) -> None:
+        """Lease renewal while runs are in flight; a poll while some store cannot announce."""
+        scheduler = self.scheduler
+        now = scheduler.clock()
+        if self._renew_at is None and scheduler.claims.holds_any():
+            self._renew_at = now + timedelta(seconds=scheduler.lease_seconds / 3)
+        interval = scheduler.poll_interval_now()
+        if self._poll_at is None and interval is not None:
+            self._poll_at = now + timedelta(seconds=interval)
+
+    def _guard(self, function: Callable[[], Any]) -> None:
+        try:
+            function()
+        except Exception:
+            logger.exception("%s failed", getattr(function, "__name__", function))

@@ -65,3 +65,55 @@ class StoreConnectionError(AsynczException, ConnectionError):
         super().__init__(f"Store {store!r} could not connect to {url}{detail}")
         self.store = store
         self.url = url
+
+
+class ArgumentError(AsynczException, ValueError):
+    """An argument with a value the library cannot accept; the message starts with its name."""
+
+    def __init__(self, argument: str, problem: str) -> None:
+        super().__init__(f"{argument}: {problem}")
+        self.argument = argument
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the two-argument __init__
+        return (type(self), (self.argument, self.problem))
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument of the wrong type: a ``TypeError`` (as asyncz raises) and, like every
+    ``ArgumentError``, a ``ValueError`` (as earlier releases raised for some of them)."""
+
+
+class _AliasLookupError(AsynczException, KeyError):
+    """A plugin alias that names nothing; a ``KeyError`` (hence ``LookupError``) as in asyncz."""
+
+    kind = ""
+
+    def __init__(self, alias: str | None, known: list[str], task_id: str | None = None) -> None:
+        missing = f"there is no {self.kind} {alias!r}"
+        if task_id is not None:
+            missing = f"task {task_id!r} names the {self.kind} {alias!r}, which does not exist"
+        super().__init__(
+            f"{self.kind}: {missing}; known {self.kind}s: {', '.join(repr(name) for name in known) or 'none'}"
+        )
+        self.alias = alias
+        self.known = known
+        self.task_id = task_id
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.alias, self.known, self.task_id))
+
+
+class ExecutorLookupError(_AliasLookupError):
+    """A task names an executor alias the scheduler does not have."""
+
+    kind = "executor"
+
+
+class StoreLookupError(_AliasLookupError):
+    """A task names a store alias the scheduler does not have."""
+
+    kind = "store"

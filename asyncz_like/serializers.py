@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from asyncz_like._callables import resolve_reference
 from asyncz_like.abc import Serializer, Trigger
+from asyncz_like.exceptions import ArgumentTypeError
 
 #: the key marking a tagged (non-JSON) value; a plain dict never uses it
 TAG = "__asyncz__"
@@ -145,4 +146,24 @@ def _decode(value: Any) -> Any:
     raise ValueError(f"JSON serializer: unknown tag {tag!r} in stored state")
 
 
-__all__ = ["JSONSerializer", "PickleSerializer"]
+#: the parts of a task's state a user chooses freely, in the order they are blamed
+_USER_PARTS = ("args", "kwargs", "trigger", "name")
+
+
+def encode_error(serializer: Serializer, state: dict[str, Any], cause: BaseException) -> ArgumentTypeError:
+    """The error for a state ``serializer`` could not encode, naming the argument at fault:
+    each user-chosen part is tried alone, and the first that fails is named."""
+    kind = type(serializer).__name__
+    for part in _USER_PARTS:
+        try:
+            serializer.dumps({part: state.get(part)})
+        except Exception as exc:
+            return ArgumentTypeError(
+                part, f"task {state.get('id')!r} cannot be stored by the {kind}: {type(exc).__name__}: {exc}"
+            )
+    return ArgumentTypeError(
+        "task", f"{state.get('id')!r} cannot be stored by the {kind}: {type(cause).__name__}: {cause}"
+    )
+
+
+__all__ = ["JSONSerializer", "PickleSerializer", "encode_error"]

@@ -15,6 +15,7 @@ from threading import RLock
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like import plugins
+from asyncz_like._limits import check_bool, check_run_time, is_task_id
 from asyncz_like._undefined import undefined
 from asyncz_like.abc import Executor, Store, Trigger
 from asyncz_like.events import (
@@ -29,15 +30,20 @@ from asyncz_like.events import (
     TaskSubmissionEvent,
 )
 from asyncz_like.exceptions import (
+    ArgumentError,
+    ArgumentTypeError,
     ConflictIdError,
+    ExecutorLookupError,
     MaximumInstancesError,
     SchedulerNotRunningError,
+    StoreLookupError,
     TaskLookupError,
 )
 from asyncz_like.schedulers.queries import select
 from asyncz_like.schedulers.state import SchedulerState
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 from asyncz_like.tasks.task import Task
+from asyncz_like.triggers.shutdown import ShutdownTrigger
 
 
 class TaskAPI:
@@ -80,7 +86,12 @@ class TaskAPI:
         args = dict(trigger_args)
         if "timezone" not in args and _accepts(cls, "timezone"):  # type: ignore[arg-type]
             args["timezone"] = self.timezone
-        return cls(**args)  # type: ignore[no-any-return]
+        try:
+            return cls(**args)  # type: ignore[no-any-return]
+        except TypeError as exc:
+            if _binds(cls, args):
+                raise
+            raise ArgumentTypeError("trigger", f"the {trigger!r} trigger does not take these arguments: {exc}") from exc
 
     def add_task(
         self,
@@ -105,6 +116,7 @@ class TaskAPI:
         use as a decorator. ``next_run_time=None`` adds the task paused."""
         if fn_or_task is not None and fn is not None:
             raise TypeError("fn: given twice (positionally and as fn=)")
+        check_bool(replace_existing, "replace_existing")
         target = fn_or_task if fn_or_task is not None else fn
         if trigger is None and (isinstance(target, Trigger) or (isinstance(target, str) and ":" not in target)):
             trigger, target = target, None  # decorator form: @add_task("interval", seconds=5)
@@ -134,6 +146,7 @@ class TaskAPI:
             task = Task(target, id=id, scheduler=self, **options)
             if target is None:
                 return task  # decorator mode: Task.__call__ adds it once it has a function
+        first_run_time = self.first_run_time(task.trigger) if start_task else None  # refuses one that never fires
         executor_plugin = self.executors.get(task.executor or "default")
         if executor_plugin is not None:
             executor_plugin.check_task(task)  # e.g. a remote executor needs a 'module:name' reference
@@ -142,10 +155,31 @@ class TaskAPI:
                 self.pending_tasks.append((task, replace_existing, start_task))
                 self.logger.info("Adding task tentatively; it is scheduled when the scheduler starts")
             else:
-                self.real_add_task(task, replace_existing, start_task)
+                if start_task:
+                    task.next_run_time = first_run_time
+                self.real_add_task(task, replace_existing, False)
         return task
 
+    def first_run_time(self, trigger: Trigger | None) -> datetime | None:
+        """The trigger's first fire time from now. A trigger that can never fire (an end_at in
+        the past, the 30th of February) is refused, not stored as a paused task."""
+        assert trigger is not None
+        now = self.now()
+        first = trigger.get_next_trigger_time(self.timezone, None, now)
+        if first is None and not isinstance(trigger, ShutdownTrigger):
+            raise ArgumentError("trigger", f"{trigger} can never fire (it has no fire time after {now.isoformat()})")
+        return None if first is None else check_run_time(first, "trigger")
+
+    def check_task_aliases(self, task: Task) -> None:
+        """The executor and store a task names exist here (checked when it is added to a
+        running scheduler, or when the scheduler starts for a task added before)."""
+        if (task.executor or "default") not in self.executors:
+            raise ExecutorLookupError(task.executor, sorted(self.executors), task.id)
+        if (task.store_alias or "default") not in self.stores:
+            raise StoreLookupError(task.store_alias, sorted(self.stores), task.id)
+
     def real_add_task(self, task: Task, replace_existing: bool, start_task: bool) -> None:
+        self.check_task_aliases(task)
         if start_task:
             assert task.trigger is not None
             task.next_run_time = task.trigger.get_next_trigger_time(self.timezone, None, self.now())
@@ -183,6 +217,8 @@ class TaskAPI:
     def lookup_task(self, task_id: str, store_alias: str | None) -> tuple[Task, str]:
         if not isinstance(task_id, str):
             raise TypeError(f"task_id: expected a string, got {type(task_id).__name__}")
+        if not is_task_id(task_id):  # no task can have it: do not send it to a store that would choke on it
+            raise TaskLookupError(task_id)
         with self.store_lock:
             for task, _, _ in self.pending_tasks:
                 if task.id == task_id and store_alias in (None, task.store_alias):
@@ -205,6 +241,8 @@ class TaskAPI:
             if "trigger" in updates and not isinstance(updates["trigger"], Trigger):
                 updates["trigger"] = self.create_trigger(updates["trigger"], {})
             changed.update_task(**updates)
+            if "executor" in updates and self.running:
+                self.check_task_aliases(changed)
             _copy_into(changed, task)
             if not task.pending:
                 self.lookup_store(alias).update_task(task)
@@ -216,7 +254,7 @@ class TaskAPI:
         self, task_id: str | Task, store: str | None = None, trigger: Trigger | str | None = None, **trigger_args: Any
     ) -> Task:
         new_trigger = self.create_trigger(trigger, trigger_args)
-        next_run_time = new_trigger.get_next_trigger_time(self.timezone, None, self.now())
+        next_run_time = self.first_run_time(new_trigger)
         return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_run_time)
 
     def pause_task(self, task_id: str | Task, store: str | None = None) -> Task:
@@ -377,6 +415,17 @@ def _copy_into(source: Task, target: Task) -> None:
     for slot in Task.__slots__:
         if slot != "__weakref__":
             object.__setattr__(target, slot, getattr(source, slot))
+
+
+def _binds(cls: type, arguments: dict[str, Any]) -> bool:
+    """Whether ``cls(**arguments)`` fits its signature (asked only after it raised TypeError)."""
+    try:
+        inspect.signature(cls).bind(**arguments)
+    except TypeError:
+        return False
+    except ValueError:  # no signature to check
+        return True
+    return True
 
 
 @lru_cache(maxsize=256)

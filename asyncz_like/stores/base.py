@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from asyncz_like.abc import Serializer, SetAsideTask, Store
 from asyncz_like.events import TASK_RESTORE_FAILED, TaskRestoreFailedEvent
 from asyncz_like.exceptions import DecryptionError, StoreConnectionError, TaskRestoreError
-from asyncz_like.serializers import JSONSerializer, PickleSerializer
+from asyncz_like.serializers import JSONSerializer, PickleSerializer, encode_error
 from asyncz_like.stores._encryption import FERNET_PREFIX, make_encryptor
 from asyncz_like.tasks.task import Task
 
@@ -95,7 +95,11 @@ class PersistentStore(Store):
     # -- bytes <-> tasks -------------------------------------------------------------
 
     def encode_task(self, task: Task) -> bytes:
-        data = self.serializer.dumps(task.__getstate__())
+        state = task.__getstate__()
+        try:
+            data = self.serializer.dumps(state)
+        except Exception as exc:  # say which part (args, kwargs, trigger) the serializer cannot take
+            raise encode_error(self.serializer, state, exc) from exc
         return data if self.encryptor is None else self.encryptor.encrypt(data)
 
     def restore_task(self, task_id: str, data: bytes | None) -> Task | None:

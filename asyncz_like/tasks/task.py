@@ -7,9 +7,8 @@ thousands of these and touches them on every wakeup, so validation happens once 
 
 from __future__ import annotations
 
-import numbers
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from types import FunctionType
 from typing import TYPE_CHECKING, Any
@@ -17,9 +16,10 @@ from uuid import uuid4
 from weakref import WeakKeyDictionary
 
 from asyncz_like._callables import callable_name, check_arguments, reference_of, resolve_reference
+from asyncz_like._limits import check_bool, check_run_time, check_task_id, shorten, to_seconds
 from asyncz_like._time import to_datetime
 from asyncz_like.abc import Trigger
-from asyncz_like.exceptions import TaskRestoreError
+from asyncz_like.exceptions import ArgumentError, ArgumentTypeError, TaskRestoreError
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 
 if TYPE_CHECKING:
@@ -133,8 +133,8 @@ class Task:
             raise TypeError(f"update_task: unknown option(s) {sorted(unknown)}; allowed: {sorted(TASK_OPTIONS)}")
         if "id" in updates:
             task_id = updates["id"]
-            if task_id is not None and not (isinstance(task_id, str) and task_id):
-                raise TypeError(f"id: expected a non-empty string, got {task_id!r}")
+            if task_id is not None:
+                check_task_id(task_id)
             if self.id is not None and task_id != self.id and not self.pending:
                 raise ValueError("id: the id of a stored task cannot be changed")
             if task_id is not None:
@@ -146,15 +146,18 @@ class Task:
             args = updates["args"]
             if args is None:
                 args = ()
-            if isinstance(args, (str, bytes)) or not isinstance(args, Iterable):
-                raise TypeError(f"args: expected a list or tuple of positional arguments, got {type(args).__name__}")
+            if isinstance(args, (str, bytes, bytearray)) or not isinstance(args, Sequence):
+                raise ArgumentTypeError(
+                    "args",
+                    f"expected a list or tuple of positional arguments, got {type(args).__name__} {shorten(args)}",
+                )
             self.args = tuple(args)
         if "kwargs" in updates:
             kwargs = updates["kwargs"]
             if kwargs is None:
                 kwargs = {}
             if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
-                raise TypeError(f"kwargs: expected a dict with string keys, got {type(kwargs).__name__}")
+                raise ArgumentTypeError("kwargs", f"expected a dict with string keys, got {shorten(kwargs)}")
             self.kwargs = dict(kwargs) if kwargs else _EMPTY_KWARGS  # type: ignore[assignment]
         if self.fn is not None and ({"fn", "args", "kwargs"} & set(updates)):
             _check_arguments_cached(self.fn, self.args, self.kwargs)
@@ -176,18 +179,16 @@ class Task:
             self.store_alias = _optional_str(updates["store_alias"], "store")
         if "mistrigger_grace_time" in updates:
             grace = updates["mistrigger_grace_time"]
-            if grace is not None:
-                if isinstance(grace, bool) or not isinstance(grace, numbers.Real) or grace <= 0:
-                    raise ValueError(
-                        f"mistrigger_grace_time: must be a positive number of seconds or None, got {grace!r}"
-                    )
-                grace = float(grace)
+            if grace is not None:  # None: a late run is never missed
+                try:
+                    grace = to_seconds(grace, "mistrigger_grace_time")
+                except ArgumentError as exc:  # asyncz raises TypeError for every bad grace time
+                    raise ArgumentTypeError(exc.argument, exc.problem) from None
+                if grace <= 0:
+                    raise ArgumentTypeError("mistrigger_grace_time", f"must be positive (or None), got {grace!r}")
             self.mistrigger_grace_time = grace
         if "coalesce" in updates:
-            coalesce = updates["coalesce"]
-            if not isinstance(coalesce, bool):
-                raise TypeError(f"coalesce: expected True or False, got {coalesce!r}")
-            self.coalesce = coalesce
+            self.coalesce = check_bool(updates["coalesce"], "coalesce")
         if "max_instances" in updates:
             max_instances = updates["max_instances"]
             if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances <= 0:
@@ -199,11 +200,17 @@ class Task:
                 raise ValueError(f"on_interrupted: expected one of {INTERRUPTED_POLICIES}, got {policy!r}")
             self.on_interrupted = policy
         if "next_run_time" in updates:
-            value = updates["next_run_time"]
-            tz = self.scheduler.timezone if self.scheduler is not None else None
-            if value is not None and tz is None and isinstance(value, datetime) and value.tzinfo is None:
-                raise ValueError("next_run_time: a naive datetime needs a scheduler time zone to be read in")
-            self.next_run_time = to_datetime(value, tz, "next_run_time") if tz is not None else value
+            self.next_run_time = self._run_time(updates["next_run_time"])
+
+    def _run_time(self, value: Any) -> datetime | None:
+        """``next_run_time`` as an aware datetime in range; a naive one is read in the scheduler's zone."""
+        if value is None:
+            return None
+        if self.scheduler is not None:
+            return to_datetime(value, self.scheduler.timezone, "next_run_time")
+        if isinstance(value, datetime) and value.utcoffset() is not None:
+            return check_run_time(value, "next_run_time")
+        raise ArgumentError("next_run_time", "a naive or non-datetime value needs a scheduler time zone to be read in")
 
     def _set_fn(self, fn: Callable[..., Any] | str) -> None:
         if isinstance(fn, str):

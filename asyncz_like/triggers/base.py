@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, tzinfo
-from numbers import Real
 from typing import Any
 
+from asyncz_like._limits import MAX_RUN_TIME, to_seconds
 from asyncz_like._time import to_timezone
 
 
 def check_jitter(jitter: Any) -> float | None:
+    """None, or a finite number of seconds from 0 to 10 years (``Fraction``/``Decimal`` converted)."""
     if jitter is None:
         return None
-    if isinstance(jitter, bool) or not isinstance(jitter, Real) or jitter < 0:
-        raise ValueError(f"jitter: must be a non-negative number of seconds or None, got {jitter!r}")
-    return float(jitter) or None
+    return to_seconds(jitter, "jitter") or None
 
 
 def apply_jitter(next_time: datetime | None, jitter: float | None) -> datetime | None:
-    """Delay a fire time by up to ``jitter`` seconds, to spread load from many tasks."""
+    """Delay a fire time by up to ``jitter`` seconds, to spread load from many tasks; never
+    past ``MAX_RUN_TIME`` (a fire time near it is delayed less)."""
     if next_time is None or not jitter:
         return next_time
-    return next_time + timedelta(seconds=random.uniform(0, jitter))
+    delay = timedelta(seconds=random.uniform(0, jitter))
+    if next_time >= MAX_RUN_TIME - delay:
+        return max(next_time, MAX_RUN_TIME.astimezone(next_time.tzinfo))
+    return next_time + delay
 
 
 def resolve_timezone(timezone: str | tzinfo | None, *fallbacks: datetime | None) -> tzinfo | None:

@@ -7,7 +7,9 @@ from datetime import datetime, tzinfo
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from asyncz_like._limits import shorten
 from asyncz_like.abc import Trigger
+from asyncz_like.exceptions import ArgumentError, ArgumentTypeError
 from asyncz_like.triggers.base import apply_jitter, check_jitter
 
 UTC = dt_timezone.utc
@@ -15,12 +17,12 @@ UTC = dt_timezone.utc
 
 def _check_triggers(kind: str, triggers: Any) -> list[Trigger]:
     if isinstance(triggers, (str, bytes)) or not isinstance(triggers, Sequence):
-        raise ValueError(f"triggers: {kind} needs a list of triggers, got {triggers!r}")
+        raise ArgumentTypeError("triggers", f"{kind} needs a list of triggers, got {shorten(triggers)}")
     if not triggers:
-        raise ValueError(f"triggers: {kind} needs at least one trigger, got an empty list")
+        raise ArgumentError("triggers", f"{kind} needs at least one trigger, got an empty list")
     for index, trigger in enumerate(triggers):
         if not isinstance(trigger, Trigger):
-            raise ValueError(f"triggers[{index}]: expected a Trigger instance, got {trigger!r}")
+            raise ArgumentTypeError(f"triggers[{index}]", f"expected a Trigger instance, got {shorten(trigger)}")
     return list(triggers)
 
 

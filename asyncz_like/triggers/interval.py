@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
-from numbers import Real
 from typing import Any
 
+from asyncz_like._limits import MAX_RUN_TIME, MAX_SECONDS, MIN_INTERVAL, to_seconds
 from asyncz_like._time import UTC, local_timezone, to_datetime
 from asyncz_like.abc import Trigger
+from asyncz_like.exceptions import ArgumentError
 from asyncz_like.triggers.base import apply_jitter, check_jitter, resolve_timezone, zone_name
+
+_UNIT_SECONDS = {"weeks": 604_800, "days": 86_400, "hours": 3_600, "minutes": 60, "seconds": 1}
 
 
 class IntervalTrigger(Trigger):
@@ -18,6 +21,9 @@ class IntervalTrigger(Trigger):
 
     Fire times sit on a grid anchored at ``start_at`` (default: now + interval), so
     jitter and late runs never make the schedule drift.
+
+    The interval is at least 1 ms and at most 10 years; each unit takes a finite,
+    non-negative real number (``Fraction`` and ``Decimal`` are converted to float).
     """
 
     alias = "interval"
@@ -38,25 +44,13 @@ class IntervalTrigger(Trigger):
     ) -> None:
         if kwargs:
             raise TypeError(f"interval trigger: unexpected argument(s) {sorted(kwargs)}")
-        for name, value in (
-            ("weeks", weeks),
-            ("days", days),
-            ("hours", hours),
-            ("minutes", minutes),
-            ("seconds", seconds),
-        ):
-            if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
-                raise ValueError(f"{name}: must be a non-negative number, got {value!r}")
-        interval = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
-        if interval <= timedelta(0):
-            raise ValueError("interval: weeks/days/hours/minutes/seconds must add up to more than zero")
+        self.interval = interval = _interval(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
         tz = resolve_timezone(timezone, start_at if isinstance(start_at, datetime) else None) or local_timezone()
-        self.interval = interval
         self.timezone = tz
         self.start_at = to_datetime(start_at, tz, "start_at") if start_at is not None else datetime.now(tz) + interval
         self.end_at = to_datetime(end_at, tz, "end_at")
         if self.end_at is not None and self.end_at < self.start_at:
-            raise ValueError(f"end_at: {self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
+            raise ArgumentError("end_at", f"{self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
         self.jitter = check_jitter(jitter)
 
     def get_next_trigger_time(
@@ -70,11 +64,15 @@ class IntervalTrigger(Trigger):
                 next_time = start
             else:
                 steps = -((start - reference) // self.interval)  # ceil division
+                if steps > (MAX_RUN_TIME - start) // self.interval:
+                    return None
                 next_time = start + self.interval * steps
         else:
-            steps = (previous_time.astimezone(UTC) - start) // self.interval + 1
-            next_time = start + self.interval * max(steps, 0)
-        if self.end_at is not None and next_time > self.end_at:
+            steps = max((previous_time.astimezone(UTC) - start) // self.interval + 1, 0)
+            if steps > (MAX_RUN_TIME - start) // self.interval:
+                return None  # past the latest supported run time: finished
+            next_time = start + self.interval * steps
+        if next_time > MAX_RUN_TIME or (self.end_at is not None and next_time > self.end_at):
             return None
         return apply_jitter(next_time.astimezone(self.timezone), self.jitter)
 
@@ -89,3 +87,22 @@ class IntervalTrigger(Trigger):
         if self.jitter:
             parts.append(f"jitter={self.jitter}")
         return f"<IntervalTrigger ({', '.join(parts)})>"
+
+
+def _interval(**units: Any) -> timedelta:
+    """The span the units add up to: each a finite non-negative number, the sum 1 ms .. 10 years."""
+    total = 0.0
+    for name, value in units.items():
+        if type(value) is int and value == 0:  # an unused unit (the default)
+            continue
+        units[name] = amount = to_seconds(value, name, maximum=MAX_SECONDS / _UNIT_SECONDS[name], unit=name)
+        total += amount * _UNIT_SECONDS[name]
+    if total > MAX_SECONDS:
+        raise ArgumentError("interval", f"weeks/days/hours/minutes/seconds add up to {total:g} s, more than 10 years")
+    interval = timedelta(**units)
+    if interval < MIN_INTERVAL:
+        raise ArgumentError(
+            "interval",
+            f"weeks/days/hours/minutes/seconds must add up to at least 1 ms, got {interval.total_seconds()} s",
+        )
+    return interval

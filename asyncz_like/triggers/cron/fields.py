@@ -10,11 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from asyncz_like._limits import shorten
+from asyncz_like.exceptions import ArgumentError, ArgumentTypeError
+
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 #: Keyword form: Monday is 0 (as in ``datetime.weekday``).
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: crontab(5) form: Sunday is 0 (and 7).
 CRONTAB_WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+#: the longest expression a field takes (every value of a field listed one by one is far shorter)
+MAX_EXPRESSION_LENGTH = 1000
 
 _TERM = re.compile(r"^(?:(?P<all>\*)|(?P<first>[a-z0-9]+)(?:-(?P<last>[a-z0-9]+))?)(?:/(?P<step>[^/]*))?$")
 
@@ -41,15 +47,29 @@ MINUTE = FieldSpec("minute", 0, 59)
 SECOND = FieldSpec("second", 0, 59)
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes ``'٣'`` and ``'²'``, which cron does not."""
+    return text.isascii() and text.isdigit()
+
+
+def _number(text: str, too_large: int) -> int:
+    """The value of ASCII digits; ``too_large`` for more than nine significant digits
+    (``int()`` of thousands of digits is slow, and refused past 4,300)."""
+    significant = text.lstrip("0") or "0"
+    return int(significant) if len(significant) <= 9 else too_large
+
+
 def _value(spec: FieldSpec, text: str, expression: str) -> int:
-    if text.isdigit():
-        value = int(text)
+    if _is_number(text):
+        value = _number(text, spec.high + 1)
     elif text in spec.names:
         value = spec.names.index(text) + spec.first_name_value
     else:
         raise ValueError(f"{spec.name}: unknown value {text!r} in {expression!r}")
     if not spec.low <= value <= spec.high:
-        raise ValueError(f"{spec.name}: value {value} is out of range {spec.low}-{spec.high} in {expression!r}")
+        raise ValueError(
+            f"{spec.name}: value {shorten(text, 20)[1:-1]} is out of range {spec.low}-{spec.high} in {expression!r}"
+        )
     return value
 
 
@@ -61,9 +81,11 @@ def parse_term(spec: FieldSpec, term: str, expression: str) -> range:
     step_text = match.group("step")
     step = 1
     if step_text is not None:
-        if not step_text.isdigit() or int(step_text) == 0:
-            raise ValueError(f"{spec.name}: bad step {step_text!r} in {expression!r} (a positive integer is needed)")
-        step = int(step_text)
+        step = _number(step_text, spec.high + 1) if _is_number(step_text) else 0
+        if step == 0:
+            raise ValueError(
+                f"{spec.name}: bad step {step_text!r} in {expression!r} (a positive integer in ASCII digits is needed)"
+            )
     if match.group("all"):
         first, last = spec.low, spec.high
     else:
@@ -76,11 +98,17 @@ def parse_term(spec: FieldSpec, term: str, expression: str) -> range:
         if last < first:
             raise ValueError(f"{spec.name}: reversed range {term!r} in {expression!r} ({first} > {last})")
     if step > spec.high - spec.low + 1:
-        raise ValueError(f"{spec.name}: bad step {step} in {expression!r} (larger than the field's range)")
+        raise ValueError(f"{spec.name}: bad step {step_text} in {expression!r} (larger than the field's range)")
     return range(first, last + 1, step)
 
 
 def split_terms(spec: FieldSpec, expression: str) -> list[str]:
+    if not expression.isascii():
+        bad = next(char for char in expression if not char.isascii())
+        raise ValueError(
+            f"{spec.name}: {expression!r} contains {bad!r} (U+{ord(bad):04X}); cron fields take ASCII digits, "
+            "names and * , - / only"
+        )
     terms = [term.strip() for term in expression.lower().split(",")]
     if not all(terms):
         raise ValueError(f"{spec.name}: empty list item in {expression!r}")
@@ -98,8 +126,12 @@ def parse_field(spec: FieldSpec, expression: str) -> tuple[int, ...]:
 def normalize_expression(name: str, value: object) -> str:
     """Accept an int or a string; reject anything else (and booleans) naming the field."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"{name}: expected an int or a cron expression string, got {value!r}")
+        raise ArgumentTypeError(name, f"expected an int or a cron expression string, got {shorten(value)}")
+    if isinstance(value, int) and not 0 <= value <= YEAR.high:
+        raise ArgumentError(name, f"value {shorten(value)} is out of range")
     text = " ".join(str(value).split())
     if not text:
-        raise ValueError(f"{name}: empty expression")
+        raise ArgumentError(name, "empty expression")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ArgumentError(name, f"expression of {len(text)} characters, at most {MAX_EXPRESSION_LENGTH}")
     return text

@@ -6,11 +6,13 @@ from datetime import date, datetime, timedelta, tzinfo
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from asyncz_like._limits import MAX_RUN_TIME
 from asyncz_like._time import local_timezone, localize, to_datetime
 from asyncz_like.abc import Trigger
+from asyncz_like.exceptions import ArgumentError, ArgumentTypeError
 from asyncz_like.triggers.base import apply_jitter, check_jitter, resolve_timezone, zone_name
 from asyncz_like.triggers.cron.dst import transition
-from asyncz_like.triggers.cron.fields import normalize_expression
+from asyncz_like.triggers.cron.fields import MAX_EXPRESSION_LENGTH, normalize_expression
 from asyncz_like.triggers.cron.schedule import FIELD_ORDER, Schedule, compile_schedule
 
 UTC = dt_timezone.utc
@@ -107,7 +109,11 @@ class CronTrigger(Trigger):
         """A trigger from ``"minute hour day month day_of_week"`` or ``@daily`` and friends,
         with crontab(5) semantics."""
         if not isinstance(expression, str):
-            raise ValueError(f"crontab: expected a string, got {expression!r}")
+            raise ArgumentTypeError("crontab", f"expected a string, got {type(expression).__name__}")
+        if len(expression) > 5 * MAX_EXPRESSION_LENGTH:
+            raise ArgumentError(
+                "crontab", f"a line of {len(expression)} characters, at most {5 * MAX_EXPRESSION_LENGTH}"
+            )
         text = " ".join(expression.split())
         line = _SHORTHANDS.get(text.lower(), text)
         if line.startswith("@"):
@@ -154,7 +160,7 @@ class CronTrigger(Trigger):
         self.start_at = to_datetime(start_at, self.timezone, "start_at")
         self.end_at = to_datetime(end_at, self.timezone, "end_at")
         if self.start_at is not None and self.end_at is not None and self.end_at < self.start_at:
-            raise ValueError(f"end_at: {self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
+            raise ArgumentError("end_at", f"{self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
         self.jitter = check_jitter(jitter)
         self._compile()
 
@@ -191,7 +197,7 @@ class CronTrigger(Trigger):
         if start_at is not None and start < start_at:
             start = start_at
         found = self._first_at_or_after(schedule, tz, start)
-        if found is None:
+        if found is None or found > MAX_RUN_TIME:
             return None
         if end_at is not None and found > end_at:
             return None

@@ -66,6 +66,24 @@ class StoreConnectionError(AsynczException, ConnectionError):
         self.store = store
         self.url = url
 
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable despite the three-argument __init__
+        return (type(self), (self.store, self.url), {"args": self.args})
+
+
+class StoreUnavailableError(StoreConnectionError):
+    """A store call failed because its server went away, did not answer within the store's
+    timeout, or broke the connection. The store stays usable: it reconnects on a later call."""
+
+    def __init__(self, store: str, url: str, cause: Any = None, operation: str | None = None) -> None:
+        super().__init__(store, url, cause)
+        during = f" during {operation}" if operation else ""
+        detail = f": {cause}" if cause is not None else ""
+        self.args = (f"Store {store!r} at {url} is unavailable{during}{detail}",)
+        self.operation = operation
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.store, self.url, None, self.operation), {"args": self.args})
+
 
 class ArgumentError(AsynczException, ValueError):
     """An argument with a value the library cannot accept; the message starts with its name."""

@@ -13,16 +13,19 @@ scheduler spin or hide the healthy tasks behind it.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+import math
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
-from threading import Lock
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from threading import Lock, local
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from asyncz_like.abc import Serializer, SetAsideTask, Store
 from asyncz_like.events import TASK_RESTORE_FAILED, TaskRestoreFailedEvent
-from asyncz_like.exceptions import DecryptionError, StoreConnectionError, TaskRestoreError
+from asyncz_like.exceptions import DecryptionError, StoreConnectionError, StoreUnavailableError, TaskRestoreError
 from asyncz_like.serializers import JSONSerializer, PickleSerializer, encode_error
 from asyncz_like.stores._encryption import FERNET_PREFIX, make_encryptor
 from asyncz_like.tasks.task import Task
@@ -30,6 +33,33 @@ from asyncz_like.tasks.task import Task
 logger = logging.getLogger("asyncz_like.stores")
 
 SERIALIZERS: dict[str, type[Serializer]] = {"pickle": PickleSerializer, "json": JSONSerializer}
+
+#: seconds to open a connection (and, for MongoDB, to find the server) before giving up
+DEFAULT_CONNECT_TIMEOUT = 5.0
+#: seconds one store call may wait on its server (socket read, statement) before giving up
+DEFAULT_OPERATION_TIMEOUT = 10.0
+#: the store methods whose driver failures surface as StoreUnavailableError (see PersistentStore)
+STORE_OPERATIONS = frozenset(
+    {
+        "lookup_task",
+        "get_due_tasks",
+        "get_next_run_time",
+        "get_all_tasks",
+        "add_task",
+        "update_task",
+        "delete_task",
+        "remove_all_tasks",
+        "claim_due_tasks",
+        "release_task",
+        "release_tasks",
+        "renew_claims",
+        "announce",
+        "get_set_aside_tasks",
+    }
+)
+#: how much of a driver's error message a StoreUnavailableError quotes (the whole error is its __cause__)
+DETAIL_LIMIT = 300
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def mask_url(url: str) -> str:
@@ -45,7 +75,12 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
-def resolve_serializer(serializer: Serializer | str | None) -> Serializer:
+def resolve_serializer(serializer: Serializer | str | None, pickle_protocol: int | None = None) -> Serializer:
+    """``pickle_protocol`` (asyncz's option) picks the pickle protocol of the default serializer."""
+    if pickle_protocol is not None:
+        if serializer not in (None, "pickle"):
+            raise ValueError(f"pickle_protocol: only applies to the pickle serializer, not to {serializer!r}")
+        return PickleSerializer(pickle_protocol)
     if serializer is None:
         return PickleSerializer()
     if isinstance(serializer, Serializer):
@@ -60,6 +95,13 @@ def check_name(value: Any, argument: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{argument}: expected a non-empty string, got {value!r}")
     return value
+
+
+def check_timeout(value: Any, argument: str) -> float:
+    """A timeout in seconds: a positive, finite number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValueError(f"{argument}: expected a positive, finite number of seconds, got {value!r}")
+    return float(value)
 
 
 def check_claim(owner: Any, lease_seconds: Any) -> str:
@@ -78,16 +120,67 @@ def from_timestamp(value: float) -> datetime:
     return datetime.fromtimestamp(value, timezone.utc)
 
 
+_calls = local()  # .stores: ids of the stores this thread is inside a surfaced call of
+
+
+def _surfacing(method: _Method) -> _Method:
+    """``method`` run inside the store's ``operation_guard``, with the store's
+    ``unavailable_errors`` raised as StoreUnavailableError naming it. Calls it makes to
+    the same store's operations (``release_task`` from ``release_tasks``) are its own part."""
+    operation = method.__name__
+
+    @functools.wraps(method)
+    def surfaced(self: PersistentStore, *args: Any, **kwargs: Any) -> Any:
+        active: set[int] | None = getattr(_calls, "stores", None)
+        if active is None:
+            active = _calls.stores = set()
+        if id(self) in active:
+            return method(self, *args, **kwargs)
+        active.add(id(self))
+        try:
+            with self.operation_guard():
+                return method(self, *args, **kwargs)
+        except StoreConnectionError:
+            raise
+        except self.unavailable_errors as exc:
+            raise self.unavailable(exc, operation) from exc
+        finally:
+            active.discard(id(self))
+
+    surfaced.__surfaced__ = True  # type: ignore[attr-defined]
+    return surfaced  # type: ignore[return-value]
+
+
 class PersistentStore(Store):
-    """Base of the stores that keep tasks outside this process."""
+    """Base of the stores that keep tasks outside this process.
+
+    Failures: a subclass names its driver's "server gone, connection broken, no answer in
+    time" errors in ``unavailable_errors``; every method in :data:`STORE_OPERATIONS` it
+    has is then wrapped (once, here, when the class is made) so those errors surface as
+    :class:`~asyncz_like.exceptions.StoreUnavailableError` naming the store's alias, the
+    method and the masked URL. Other errors (ConflictIdError, TaskLookupError, bad input)
+    pass through unchanged. ``operation_guard`` lets a store bound a whole call in time
+    where its driver cannot (PostgreSQL through psycopg has no read timeout).
+    """
+
+    unavailable_errors: ClassVar[tuple[type[BaseException], ...]] = ()
+    url: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in STORE_OPERATIONS:
+            method = getattr(cls, name, None)
+            if callable(method) and not getattr(method, "__surfaced__", False):
+                setattr(cls, name, _surfacing(method))
 
     def __init__(
         self,
         serializer: Serializer | str | None = None,
         encryption_key: str | bytes | None = None,
         encryption_key_env: str | None = None,
+        pickle_protocol: int | None = None,
     ) -> None:
-        self.serializer = resolve_serializer(serializer)
+        self.serializer = resolve_serializer(serializer, pickle_protocol)
         self.encryptor = make_encryptor(encryption_key, encryption_key_env)
         self._set_aside: dict[str, str] = {}
         self._set_aside_lock = Lock()
@@ -186,11 +279,27 @@ class PersistentStore(Store):
 
     def connection_error(self, url: str, cause: BaseException) -> StoreConnectionError:
         """The error for a server that cannot be reached; no password ever appears in it."""
-        detail = f"{type(cause).__name__}: {cause}".strip()
-        try:
-            password = urlsplit(url).password
-        except ValueError:
-            password = None
-        if password:
-            detail = detail.replace(password, "***")
-        return StoreConnectionError(self.alias or type(self).__name__, mask_url(url), detail)
+        return StoreConnectionError(self.alias or type(self).__name__, mask_url(url), _masked_detail(url, cause))
+
+    def unavailable(self, cause: BaseException, operation: str | None = None) -> StoreUnavailableError:
+        """The error for a call whose server went away or did not answer in time."""
+        return StoreUnavailableError(
+            self.alias or type(self).__name__, mask_url(self.url), _masked_detail(self.url, cause), operation
+        )
+
+    def operation_guard(self) -> AbstractContextManager[Any]:
+        """Entered around every store operation; a store whose driver cannot time out a
+        call by itself returns a guard that does."""
+        return nullcontext()
+
+
+def _masked_detail(url: str, cause: BaseException) -> str:
+    """``Type: message`` of ``cause``, with the URL's password (if any) replaced by ``***``."""
+    detail = f"{type(cause).__name__}: {cause}".strip()
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    for secret in {password, unquote(password)} if password else ():
+        detail = detail.replace(secret, "***")
+    return detail if len(detail) <= DETAIL_LIMIT else detail[: DETAIL_LIMIT - 3] + "..."

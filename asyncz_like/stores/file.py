@@ -9,7 +9,9 @@ crash never leaves a half-written task. One scheduler process per directory.
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -25,18 +27,25 @@ from asyncz_like.stores.base import PersistentStore
 from asyncz_like.tasks.task import Task
 
 _PREFIX = "task-"
-_SUFFIX = ".task"
 _MAX_NAME = 240
 _MAX_ID = "\U0010ffff"
 
 
 class FileStore(PersistentStore):
-    """``directory``: where the task files live (created if missing); ``url=`` accepts
-    ``file:///absolute/path`` too."""
+    """``directory``: where the task files live (created with ``mode`` if missing); ``url=``
+    accepts ``file:///absolute/path`` too. Task files are named ``task-<id><suffix>``;
+    ``cleanup_directory`` removes the directory at shutdown (asyncz's options). A failing
+    disk (any ``OSError``) surfaces as StoreUnavailableError; there is no server to time out."""
+
+    unavailable_errors = (OSError,)
 
     def __init__(
         self,
         directory: str | os.PathLike[str] | None = None,
+        suffix: str = ".task",
+        mode: int = 0o700,
+        cleanup_directory: bool = False,
+        pickle_protocol: int | None = None,
         *,
         url: str | None = None,
         serializer: Serializer | str | None = None,
@@ -44,7 +53,14 @@ class FileStore(PersistentStore):
         encryption_key_env: str | None = None,
         fsync: bool = True,
     ) -> None:
-        super().__init__(serializer, encryption_key, encryption_key_env)
+        super().__init__(serializer, encryption_key, encryption_key_env, pickle_protocol)
+        if not isinstance(suffix, str) or not suffix or any(char in suffix for char in "/\\\0"):
+            raise ValueError(f"suffix: expected a non-empty string without '/', '\\' or NUL, got {suffix!r}")
+        if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode <= 0o7777:
+            raise ValueError(f"mode: expected permission bits such as 0o700, got {mode!r}")
+        self.suffix = suffix
+        self.mode = mode
+        self.cleanup_directory = bool(cleanup_directory)
         if (directory is None) == (url is None):
             raise ValueError("directory, url: give exactly one of them")
         if url is not None:
@@ -54,6 +70,7 @@ class FileStore(PersistentStore):
         if not isinstance(directory, (str, os.PathLike)) or not str(directory):
             raise TypeError(f"directory: expected a path, got {directory!r}")
         self.directory = Path(directory)
+        self.url = str(self.directory)
         self.fsync = fsync
         self._lock = RLock()
         self._run_at: dict[str, float | None] = {}
@@ -63,7 +80,7 @@ class FileStore(PersistentStore):
     # -- files -----------------------------------------------------------------------
 
     def _path(self, task_id: str) -> Path:
-        name = f"{_PREFIX}{quote(task_id, safe='')}{_SUFFIX}"
+        name = f"{_PREFIX}{quote(task_id, safe='')}{self.suffix}"
         if len(name) > _MAX_NAME:
             raise ValueError(f"id: {task_id[:40]!r}... is too long to be a file name in a file store")
         return self.directory / name
@@ -83,6 +100,9 @@ class FileStore(PersistentStore):
             raise
         return temp
 
+    def _files(self) -> list[Path]:
+        return list(self.directory.glob(f"{_PREFIX}*{glob.escape(self.suffix)}"))
+
     @staticmethod
     def _read(path: Path) -> bytes | None:
         try:
@@ -94,10 +114,10 @@ class FileStore(PersistentStore):
     # -- index -----------------------------------------------------------------------
 
     def _load(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(self.mode, parents=True, exist_ok=True)
         run_at: dict[str, float | None] = {}
-        for path in self.directory.glob(f"{_PREFIX}*{_SUFFIX}"):
-            task_id = unquote(path.name[len(_PREFIX) : -len(_SUFFIX)])
+        for path in self._files():
+            task_id = unquote(path.name[len(_PREFIX) : -len(self.suffix)])
             try:
                 with path.open("rb") as handle:
                     header = handle.readline().strip()
@@ -139,6 +159,12 @@ class FileStore(PersistentStore):
                 self._load()
         except OSError as exc:
             raise StoreConnectionError(alias, str(self.directory), exc) from exc
+
+    def shutdown(self) -> None:
+        if self.cleanup_directory:
+            with self._lock:
+                shutil.rmtree(self.directory, ignore_errors=True)
+                self._loaded = False
 
     # -- reads -----------------------------------------------------------------------
 
@@ -204,7 +230,7 @@ class FileStore(PersistentStore):
     def remove_all_tasks(self) -> None:
         self._ensure_loaded()
         with self._lock:
-            for path in self.directory.glob(f"{_PREFIX}*{_SUFFIX}"):
+            for path in self._files():
                 path.unlink(missing_ok=True)
             self._run_at.clear()
             self._index.clear()

@@ -18,15 +18,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from bson.binary import Binary
-from pymongo import ASCENDING, MongoClient, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo import ASCENDING, MongoClient, ReturnDocument, timeout
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
+from asyncz_like._callables import resolve_reference
 from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
+from asyncz_like.stores.base import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_OPERATION_TIMEOUT,
+    PersistentStore,
+    check_claim,
+    check_name,
+    check_timeout,
+    from_timestamp,
+    mask_url,
+    to_timestamp,
+)
 from asyncz_like.tasks.task import Task
 
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
@@ -37,50 +49,102 @@ _FREE = {"claimed_by": {"$eq": None}}
 _HELD = {"claim_expires": {"$exists": True, "$ne": None}}
 
 
+def _options_in(url: Any) -> set[str]:
+    """The (lower-cased) option names in a MongoDB URL's query; options are case-insensitive."""
+    if not isinstance(url, str) or "://" not in url:
+        return set()
+    return {name.lower() for name, _ in parse_qsl(urlsplit(url).query)}
+
+
 class MongoDBStore(PersistentStore):
-    """``url``: ``mongodb://[user:password@]host:port/[database]`` (default
-    ``mongodb://localhost:27017``), or pass a ready ``client``. ``database`` defaults to
-    the URL's database, else ``asyncz``. Extra keyword arguments go to ``MongoClient``."""
+    """The server: a ``url`` (``mongodb://[user:password@]host:port/[database]``), or asyncz's
+    form, ``host=`` (a URL or host name, with ``port=`` and any other ``MongoClient``
+    keyword), or a ready ``client`` (also a ``"module:attribute"`` reference to one); by
+    default ``mongodb://localhost:27017``. A first argument that is not a URL is asyncz's
+    ``database``. ``database`` defaults to the URL's database, else ``asyncz``.
+
+    Timeouts (seconds): ``operation_timeout`` becomes ``timeoutMS``, which bounds a whole
+    operation (finding the server and pymongo's one retry included); ``connect_timeout``
+    becomes ``connectTimeoutMS`` and ``serverSelectionTimeoutMS``, and bounds ``start``. The
+    same options given as keywords or in the URL win (a ``socketTimeoutMS`` of yours keeps
+    ``timeoutMS`` unset). A ``client`` keeps its own settings. Extra keyword arguments go to
+    ``MongoClient``."""
+
+    unavailable_errors = (ConnectionFailure, ExecutionTimeout)
 
     def __init__(
         self,
         url: str | None = None,
-        *,
-        client: MongoClient | None = None,
-        database: str | None = None,
         collection: str = "tasks",
+        client: MongoClient | str | None = None,
+        pickle_protocol: int | None = None,
+        *,
+        database: str | None = None,
+        host: str | list[str] | None = None,
         serializer: Serializer | str | None = None,
         encryption_key: str | bytes | None = None,
         encryption_key_env: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
         **connect_args: Any,
     ) -> None:
-        super().__init__(serializer, encryption_key, encryption_key_env)
+        super().__init__(serializer, encryption_key, encryption_key_env, pickle_protocol)
+        self.connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+        self.operation_timeout = check_timeout(operation_timeout, "operation_timeout")
+        if isinstance(url, str) and "://" not in url:  # asyncz: MongoDBStore("database", "collection")
+            if database is not None:
+                raise ValueError(f"database: given twice, as the first argument ({url!r}) and as database=")
+            url, database = None, url
+        if isinstance(client, str):  # asyncz resolves a reference to a client object
+            client = resolve_reference(client, "client")
         if client is not None:
-            if url is not None or connect_args:
-                raise ValueError("client: give either a client or a url (with connection options), not both")
+            if url is not None or host is not None or connect_args:
+                raise ValueError("client: give either a client or the server (url, host, ...), not both")
             if not isinstance(client, MongoClient):
                 raise TypeError(f"client: expected a pymongo.MongoClient, got {type(client).__name__}")
             self.client = client
             self._owns_client = False
-            host, port = client.topology_description.server_descriptions().popitem()[0]
-            self.url = f"mongodb://{host}:{port}"
+            address, port = client.topology_description.server_descriptions().popitem()[0]
+            self.url = f"mongodb://{address}:{port}"
         else:
-            self.url = check_name(url or "mongodb://localhost:27017", "url")
-            connect_args.setdefault("serverSelectionTimeoutMS", 5000)
-            connect_args.setdefault("connect", False)
-            try:
-                self.client = MongoClient(self.url, **connect_args)
-            except (PyMongoError, ValueError) as exc:
-                raise ValueError(f"url: {mask_url(self.url)!r} is not a usable MongoDB URL: {exc}") from None
+            if url is not None and host is not None:
+                raise ValueError("host, url: both name the server; give one or the other")
+            self.url = self._connect(url if url is not None else host, connect_args)
             self._owns_client = True
         if database is None:
             database = self.client.get_default_database(default="asyncz").name
         self.collection = self.client[check_name(database, "database")][check_name(collection, "collection")]
 
+    def _connect(self, server: str | list[str] | None, connect_args: dict[str, Any]) -> str:
+        """Make the client on ``server`` with the store's timeouts; returns the URL to show."""
+        given = {name.lower() for name in connect_args} | _options_in(server)
+        defaults = {
+            "connectTimeoutMS": self.connect_timeout * 1000,
+            "serverSelectionTimeoutMS": self.connect_timeout * 1000,
+        }
+        if not given & {"timeoutms", "sockettimeoutms"}:
+            defaults["timeoutMS"] = self.operation_timeout * 1000
+        connect_args.update({name: value for name, value in defaults.items() if name.lower() not in given})
+        connect_args.setdefault("connect", False)
+        if server is None:
+            shown = f"mongodb://localhost:{connect_args.get('port') or 27017}"
+        elif isinstance(server, str) and "://" in server:
+            shown = server
+        else:
+            names = ",".join([server] if isinstance(server, str) else map(str, server))
+            port = connect_args.get("port")
+            shown = f"mongodb://{names}" + (f":{port}" if port else "")
+        try:
+            self.client = MongoClient(server, **connect_args)
+        except (PyMongoError, ValueError, TypeError) as exc:
+            raise ValueError(f"url: {mask_url(shown)!r} is not a usable MongoDB server: {exc}") from None
+        return shown
+
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         try:
-            self.client.admin.command("ping")
+            with timeout(self.client.options.server_selection_timeout):  # connect_timeout, unless set
+                self.client.admin.command("ping")
             self.collection.create_index("next_run_time")
             self.collection.create_index("claimed_by")  # renewing an owner's leases
             self.collection.create_index("claim_expires")  # the earliest lease expiry

@@ -16,14 +16,29 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.connection import SSLConnection
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry
 
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url
+from asyncz_like.stores.base import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_OPERATION_TIMEOUT,
+    PersistentStore,
+    check_claim,
+    check_name,
+    check_timeout,
+    from_timestamp,
+    mask_url,
+)
 from asyncz_like.tasks.task import Task
 
 _ADD = """
@@ -41,6 +56,8 @@ return 1
 
 #: how many due tasks one claim takes at most; the rest wait for the next pass
 CLAIM_BATCH = 500
+#: the server's address as ``Redis()`` keywords: a URL names them all, so they may not come twice
+_SERVER_KEYWORDS = frozenset({"host", "port", "db", "username", "password", "unix_socket_path"})
 #: release scripts per pipeline; see ``release_tasks``
 RELEASE_CHUNK = 100
 
@@ -136,25 +153,63 @@ return {expiry or '', out}
 """
 
 
+def _database_number(value: Any) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"database: expected a Redis database number (0, 1, ...), got {value!r}")
+    return value
+
+
+def _url_of(client: Redis) -> str:
+    """The URL a client connects to (its password is masked wherever the URL is shown)."""
+    kwargs = client.get_connection_kwargs()
+    db = kwargs.get("db", 0)
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}?db={db}"
+    scheme = "rediss" if client.connection_pool.connection_class is SSLConnection else "redis"
+    user, password = quote(kwargs.get("username") or "", safe=""), kwargs.get("password")
+    auth = f"{user}:{quote(password, safe='')}@" if password else f"{user}@" * bool(user)
+    return f"{scheme}://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
+
+
 class RedisStore(PersistentStore):
-    """``url``: ``redis://[:password@]host:port/db`` (default ``redis://localhost:6379/0``), or
-    pass a ready ``client``. ``claims_key`` defaults to ``<tasks_key>.claims``. Extra
-    keyword arguments go to ``Redis.from_url``."""
+    """The server: a ``url`` (``redis://[[user]:password@]host:port/db``), or asyncz's form,
+    ``database=`` plus ``Redis()`` keywords (``host=``, ``port=``, ``password=``, ...), or a
+    ready ``client``; by default ``redis://localhost:6379/0``. A database number as the first
+    argument is asyncz's ``database``. ``claims_key`` defaults to ``<tasks_key>.claims``.
+
+    Timeouts (seconds): ``connect_timeout`` and ``operation_timeout`` become redis-py's
+    ``socket_connect_timeout`` and ``socket_timeout`` (those keywords, or the URL's query,
+    win). A broken connection is retried once, at once; a timeout is not retried. A
+    ``client`` keeps its own settings. Extra keyword arguments go to ``Redis``."""
+
+    unavailable_errors = (RedisConnectionError, RedisTimeoutError)
 
     def __init__(
         self,
-        url: str | None = None,
-        *,
-        client: Redis | None = None,
+        url: str | int | None = None,
         tasks_key: str = "asyncz.tasks",
         run_times_key: str = "asyncz.run_times",
+        pickle_protocol: int | None = None,
+        *,
+        database: int | str | None = None,
+        client: Redis | None = None,
         claims_key: str | None = None,
         serializer: Serializer | str | None = None,
         encryption_key: str | bytes | None = None,
         encryption_key_env: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
         **connect_args: Any,
     ) -> None:
-        super().__init__(serializer, encryption_key, encryption_key_env)
+        super().__init__(serializer, encryption_key, encryption_key_env, pickle_protocol)
+        self.connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+        self.operation_timeout = check_timeout(operation_timeout, "operation_timeout")
+        if isinstance(url, int) or (isinstance(url, str) and url.isdigit()):  # asyncz: RedisStore(0)
+            if database is not None:
+                raise ValueError(f"database: given twice, as the first argument ({url!r}) and as database=")
+            url, database = None, url
         self.tasks_key = check_name(tasks_key, "tasks_key")
         self.run_times_key = check_name(run_times_key, "run_times_key")
         if self.tasks_key == self.run_times_key:
@@ -166,27 +221,43 @@ class RedisStore(PersistentStore):
             raise ValueError(f"claims_key: {self.claims_key!r} clashes with tasks_key or run_times_key")
         self._keys = [self.tasks_key, self.run_times_key, self.claims_key, self.owners_key]
         if client is not None:
-            if url is not None or connect_args:
-                raise ValueError("client: give either a client or a url (with connection options), not both")
+            if url is not None or database is not None or connect_args:
+                raise ValueError("client: give either a client or the server (url, database, host, ...), not both")
             if not isinstance(client, Redis):
                 raise TypeError(f"client: expected a redis.Redis, got {type(client).__name__}")
             self.redis = client
-            kwargs = client.get_connection_kwargs()
-            self.url = f"redis://{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"
         else:
-            self.url = check_name(url or "redis://localhost:6379/0", "url")
-            connect_args.setdefault("socket_connect_timeout", 5)
+            connect_args.setdefault("socket_connect_timeout", self.connect_timeout)
+            connect_args.setdefault("socket_timeout", self.operation_timeout)
+            connect_args.setdefault("retry", Retry(NoBackoff(), 1, (RedisConnectionError,)))
             connect_args.setdefault("health_check_interval", 30)
-            try:
-                self.redis = Redis.from_url(self.url, **connect_args)
-            except ValueError as exc:
-                raise ValueError(f"url: {mask_url(self.url)!r} is not a Redis URL: {exc}") from None
+            if url is not None:
+                self.redis = self._from_url(check_name(url, "url"), database, connect_args)
+            else:
+                if "db" in connect_args:
+                    if database is not None:
+                        raise ValueError("database, db: give the database number once")
+                    database = connect_args.pop("db")
+                self.redis = Redis(db=_database_number(0 if database is None else database), **connect_args)
+        self.url = url if isinstance(url, str) else _url_of(self.redis)
         self._add = self.redis.register_script(_ADD)
         self._update = self.redis.register_script(_UPDATE)
         self._claim = self.redis.register_script(_CLAIM)
         self._release = self.redis.register_script(_RELEASE)
         self._renew = self.redis.register_script(_RENEW)
         self._next = self.redis.register_script(_NEXT)
+
+    @staticmethod
+    def _from_url(url: str, database: Any, connect_args: dict[str, Any]) -> Redis:
+        """A client on ``url``; the URL names the server, so server keywords beside it are
+        refused rather than silently overridden by it (redis-py lets the URL win)."""
+        clash = sorted(_SERVER_KEYWORDS & connect_args.keys()) + ["database"] * (database is not None)
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: the url {mask_url(url)!r} names the server; give one or the other")
+        try:
+            return Redis.from_url(url, **connect_args)
+        except ValueError as exc:
+            raise ValueError(f"url: {mask_url(url)!r} is not a Redis URL: {exc}") from None
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)

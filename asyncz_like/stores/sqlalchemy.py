@@ -8,6 +8,8 @@ the table (a lease with owner and expiry); they stay NULL until claims use them.
 
 from __future__ import annotations
 
+import math
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -33,13 +35,33 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.mysql import LONGBLOB, VARCHAR
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
-from asyncz_like.stores.base import PersistentStore, check_claim, check_name, from_timestamp, mask_url, to_timestamp
+from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
+from asyncz_like.stores.base import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_OPERATION_TIMEOUT,
+    PersistentStore,
+    check_claim,
+    check_name,
+    check_timeout,
+    from_timestamp,
+    mask_url,
+    to_timestamp,
+)
 from asyncz_like.tasks.task import Task
 
 #: MariaDB/MySQL can index at most 767 bytes of a utf8mb4 key: 191 characters
@@ -59,55 +81,90 @@ _MYSQL_ID = VARCHAR(ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
 def _sqlite_wal(connection: Any, record: Any) -> None:
     """WAL journal with synchronous=NORMAL: a commit no longer waits for fsync (the database
     stays consistent and survives a crash of the process; a power cut may lose the last
-    commits), readers no longer block the writer, and several processes share the file."""
+    commits), readers no longer block the writer, and several processes share the file.
+    (The busy timeout, how long a writer waits for another, is the store's operation_timeout.)"""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _timeout_args(url: URL, connect_timeout: float, operation_timeout: float, given: dict[str, Any]) -> dict[str, Any]:
+    """``connect_args`` that make the DBAPI driver honour the store's timeouts. An option
+    already set in the URL's query or in ``given`` (the user's ``connect_args``) wins."""
+    backend, driver = url.get_backend_name(), url.get_driver_name()
+    ours: dict[str, Any] = {}
+    if backend == "postgresql" and driver in ("psycopg", "psycopg2"):
+        ours["connect_timeout"] = max(1, math.ceil(connect_timeout))  # libpq: whole seconds, at least 2
+        statement = f"-c statement_timeout={math.ceil(operation_timeout * 1000)}"
+        if "options" in given and given["options"] is None:
+            pass  # options=None: no startup options at all (a pooler such as PgBouncer may refuse them)
+        elif (options := given.get("options", url.query.get("options"))) is None:
+            ours["options"] = statement
+        elif "statement_timeout" not in str(options):
+            given = {**given, "options": f"{options} {statement}"}
+    elif backend in ("mysql", "mariadb") and driver in ("pymysql", "mysqldb"):
+        whole = driver == "mysqldb"  # mysqlclient takes whole seconds
+        ours["connect_timeout"] = math.ceil(connect_timeout) if whole else connect_timeout
+        ours["read_timeout"] = ours["write_timeout"] = math.ceil(operation_timeout) if whole else operation_timeout
+    elif backend == "sqlite":
+        ours["timeout"] = operation_timeout  # the busy timeout: how long to wait for another writer
+    ours = {name: value for name, value in ours.items() if name not in url.query}
+    return {**ours, **given}
 
 
 class SQLAlchemyStore(PersistentStore):
     """``database``: a SQLAlchemy URL (``sqlite:///tasks.db``, ``postgresql+psycopg://...``,
-    ``mysql+pymysql://...``) or an Engine; ``url=`` is the same as a URL ``database``.
-    Extra keyword arguments go to ``create_engine``."""
+    ``mysql+pymysql://...``) or an Engine; ``url=`` is the same as a URL ``database``, and
+    ``engine=`` as an Engine. Extra keyword arguments go to ``create_engine``.
+
+    Timeouts (seconds) for an engine made here: ``connect_timeout`` to connect,
+    ``operation_timeout`` for one store call (PostgreSQL: ``statement_timeout`` on the
+    server plus a client-side deadline; MariaDB/MySQL: read and write timeouts; SQLite: the
+    busy timeout). A driver option set in the URL or in ``connect_args`` wins. An Engine
+    passed in keeps its own settings (PostgreSQL calls still get the client-side deadline)."""
+
+    unavailable_errors = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError, DeadlineExceeded)
 
     def __init__(
         self,
         database: str | Engine | None = None,
+        tablename: str = "asyncz_store",
+        pickle_protocol: int | None = None,
         *,
         url: str | None = None,
         engine: Engine | None = None,
-        tablename: str = "asyncz_store",
         schema: str | None = None,
         serializer: Serializer | str | None = None,
         encryption_key: str | bytes | None = None,
         encryption_key_env: str | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
         **engine_options: Any,
     ) -> None:
-        super().__init__(serializer, encryption_key, encryption_key_env)
+        super().__init__(serializer, encryption_key, encryption_key_env, pickle_protocol)
+        self.connect_timeout = check_timeout(connect_timeout, "connect_timeout")
+        self.operation_timeout = check_timeout(operation_timeout, "operation_timeout")
         given = [value for value in (database, url, engine) if value is not None]
         if len(given) != 1:
             raise ValueError("database, url, engine: give exactly one of them (a URL string or an Engine)")
         target = given[0]
         self._owns_engine = not isinstance(target, Engine)
+        ping = engine_options.pop("pool_pre_ping", None)  # None: pinged at checkout, the default
         if isinstance(target, Engine):
-            self.engine = target
+            self.engine = target  # with its own pool_pre_ping setting
         elif isinstance(target, str):
             try:
                 parsed = make_url(target)
             except ArgumentError as exc:
                 raise ValueError(f"url: {mask_url(target)!r} is not a SQLAlchemy database URL") from exc
-            if parsed.get_backend_name() != "sqlite":  # a file needs no liveness probe per checkout
-                engine_options.setdefault("pool_pre_ping", True)
-            try:
-                self.engine = create_engine(parsed, **engine_options)
-            except NoSuchModuleError as exc:
-                raise ValueError(f"url: no SQLAlchemy dialect for {parsed.drivername!r}") from exc
-            if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-                event.listen(self.engine, "connect", _sqlite_wal)
+            self.engine = self._make_engine(parsed, ping, engine_options)
         else:
             raise TypeError(f"database: expected a URL string or an Engine, got {type(target).__name__}")
+        self._watchdog: Watchdog | None = None
+        if self.engine.dialect.name == "postgresql" and self.engine.dialect.driver in ("psycopg", "psycopg2"):
+            self._watchdog = Watchdog(self.operation_timeout)  # libpq has no read timeout: bound calls here
+            self._watchdog.attach(self.engine, ping=self._owns_engine and ping is not False)
         self.url = self.engine.url.render_as_string(hide_password=False)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
         self._claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
@@ -133,18 +190,44 @@ class SQLAlchemyStore(PersistentStore):
         )
         self._update = update(self.table).where(self.table.c.id == bindparam("task_id"))
 
+    def _make_engine(self, url: URL, ping: bool | None, options: dict[str, Any]) -> Engine:
+        """An engine on ``url`` whose driver honours the store's timeouts. Pooled server
+        connections are pinged at checkout (``ping`` None: the default, yes), PostgreSQL's
+        by the watchdog under the deadline; a SQLite file needs no ping unless asked."""
+        backend = url.get_backend_name()
+        options["connect_args"] = _timeout_args(
+            url, self.connect_timeout, self.operation_timeout, dict(options.get("connect_args") or {})
+        )
+        if backend != "postgresql" and (backend != "sqlite" or ping is not None):
+            options["pool_pre_ping"] = True if ping is None else ping
+        if backend != "sqlite" and "poolclass" not in options and "pool" not in options:
+            options.setdefault("pool_timeout", self.operation_timeout)  # waiting for a pooled connection
+        try:
+            engine = create_engine(url, **options)
+        except NoSuchModuleError as exc:
+            raise ValueError(f"url: no SQLAlchemy dialect for {url.drivername!r}") from exc
+        if backend == "sqlite" and url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _sqlite_wal)
+        return engine
+
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
         try:
-            self.table.create(self.engine, checkfirst=True)
-        except SQLAlchemyError as exc:
+            with self.operation_guard():
+                self.table.create(self.engine, checkfirst=True)
+        except (SQLAlchemyError, DeadlineExceeded) as exc:
             raise self.connection_error(self.url, exc) from exc
 
     def shutdown(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
         if self._owns_engine:
             self.engine.dispose()
+
+    def operation_guard(self) -> AbstractContextManager[Any]:
+        return super().operation_guard() if self._watchdog is None else self._watchdog.guard()
 
     # -- reads -----------------------------------------------------------------------
 

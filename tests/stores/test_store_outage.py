@@ -15,9 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import text
 
+from asyncz_like.exceptions import StoreUnavailableError
 from asyncz_like.stores.redis import RedisStore
 from asyncz_like.stores.sqlalchemy import SQLAlchemyStore
 from tests.stores.conftest import server_url
@@ -78,9 +78,9 @@ def test_redis_going_away_makes_calls_raise_and_loses_nothing_once_it_is_back(ow
     store.add_task(make_task("b", at(20)))
 
     own_redis.stop()
-    with pytest.raises(RedisConnectionError):
+    with pytest.raises(StoreUnavailableError):
         store.get_due_tasks(at(100))
-    with pytest.raises(RedisConnectionError):
+    with pytest.raises(StoreUnavailableError):
         store.update_task(make_task("a", at(30)))
 
     own_redis.start()

@@ -198,7 +198,8 @@ class MongoDBStore(PersistentStore):
             raise ConflictIdError(task.id) from None
 
     def update_task(self, task: Task) -> None:
-        result = self.collection.update_one({"_id": task.id}, {"$set": self._fields(task)})
+        # a change made while a run is in flight ends its claim (see SQLAlchemyStore.update_task)
+        result = self.collection.update_one({"_id": task.id}, {"$set": {**self._fields(task), **UNCLAIMED}})
         if result.matched_count == 0:
             raise TaskLookupError(task.id)
         self.forget_set_aside(task.id)  # type: ignore[arg-type]
@@ -259,6 +260,25 @@ class MongoDBStore(PersistentStore):
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
         self.collection.update_many({"claimed_by": owner}, {"$set": {"claim_expires": now.timestamp() + lease_seconds}})
+
+    # -- change feed: a change stream sees every write, ours and everyone else's ----------
+
+    def watch(self, callback: Any) -> bool:
+        from asyncz_like.stores.feeds import MongoChangeFeed
+
+        feed = MongoChangeFeed(self.collection)
+        try:
+            feed.start(callback)
+        except PyMongoError:  # a standalone server without change streams: poll it instead
+            return False
+        self._feed: MongoChangeFeed | None = feed
+        return True
+
+    def unwatch(self) -> None:
+        feed = getattr(self, "_feed", None)
+        if feed is not None:
+            self._feed = None
+            feed.stop()
 
     def __repr__(self) -> str:
         return f"<MongoDBStore (url={mask_url(self.url)!r}, collection={self.collection.full_name!r})>"

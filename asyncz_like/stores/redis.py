@@ -51,6 +51,8 @@ _UPDATE = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 return 1
 """
 
@@ -317,7 +319,7 @@ class RedisStore(PersistentStore):
             raise ConflictIdError(task.id)
 
     def update_task(self, task: Task) -> None:
-        updated = self._update(keys=[self.tasks_key, self.run_times_key], args=self._args(task))
+        updated = self._update(keys=self._keys, args=self._args(task))
         if not updated:
             raise TaskLookupError(task.id)
         self.forget_set_aside(task.id)  # type: ignore[arg-type]
@@ -390,6 +392,30 @@ class RedisStore(PersistentStore):
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
         self._renew(keys=[self.claims_key, self.owners_key], args=[owner, repr(now.timestamp() + lease_seconds)])
+
+    # -- change feed: pub/sub on <tasks_key>.changes -----------------------------------
+
+    @property
+    def changes_channel(self) -> str:
+        return f"{self.tasks_key}.changes"
+
+    def watch(self, callback: Any) -> bool:
+        from asyncz_like.stores.feeds import RedisFeed
+
+        self._feed: RedisFeed | None = RedisFeed(self.redis, self.changes_channel)
+        self._feed.start(callback)
+        return True
+
+    def unwatch(self) -> None:
+        feed = getattr(self, "_feed", None)
+        if feed is not None:
+            self._feed = None
+            feed.stop()
+
+    def announce(self, next_run_time: datetime) -> None:
+        from asyncz_like.stores.feeds import encode_time
+
+        self.redis.publish(self.changes_channel, encode_time(next_run_time))
 
     def __repr__(self) -> str:
         return f"<RedisStore (url={mask_url(self.url)!r}, tasks_key={self.tasks_key!r})>"

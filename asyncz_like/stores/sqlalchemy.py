@@ -188,7 +188,9 @@ class SQLAlchemyStore(PersistentStore):
             .where(self.table.c.id == bindparam("b_id"))
             .values(next_run_time=bindparam("b_next"), state=bindparam("b_state"), **UNCLAIMED)
         )
-        self._update = update(self.table).where(self.table.c.id == bindparam("task_id"))
+        # a change made while a run is in flight ends its claim: the run's release then leaves
+        # the change alone instead of writing the schedule it had back over it
+        self._update = update(self.table).where(self.table.c.id == bindparam("task_id")).values(**UNCLAIMED)
 
     def _make_engine(self, url: URL, ping: bool | None, options: dict[str, Any]) -> Engine:
         """An engine on ``url`` whose driver honours the store's timeouts. Pooled server
@@ -429,6 +431,42 @@ class SQLAlchemyStore(PersistentStore):
             conn.execute(
                 update(table).where(table.c.claimed_by == owner).values(claim_expires=now.timestamp() + lease_seconds)
             )
+
+    # -- change feed: PostgreSQL LISTEN/NOTIFY (other databases are polled) --------------
+
+    def _feed_channel(self) -> str | None:
+        url = self.engine.url
+        if url.get_backend_name() != "postgresql" or url.get_driver_name() != "psycopg":
+            return None
+        from asyncz_like.stores.feeds import postgres_channel
+
+        return postgres_channel(self.table.fullname)
+
+    def watch(self, callback: Any) -> bool:
+        channel = self._feed_channel()
+        if channel is None:
+            return False
+        from asyncz_like.stores.feeds import PostgresFeed
+
+        conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._feed: PostgresFeed | None = PostgresFeed(conninfo, channel)
+        self._feed.start(callback)
+        return True
+
+    def unwatch(self) -> None:
+        feed = getattr(self, "_feed", None)
+        if feed is not None:
+            self._feed = None
+            feed.stop()
+
+    def announce(self, next_run_time: datetime) -> None:
+        channel = self._feed_channel()
+        if channel is None:
+            return
+        from asyncz_like.stores.feeds import encode_time
+
+        with self.engine.begin() as conn:
+            conn.execute(select(func.pg_notify(channel, encode_time(next_run_time))))
 
     def __repr__(self) -> str:
         return f"<SQLAlchemyStore (url={mask_url(self.url)!r}, table={self.table.fullname!r})>"

@@ -22,9 +22,9 @@ from asyncz_like import (
     ManualScheduler,
 )
 from asyncz_like.exceptions import MaximumInstancesError
-from tests.distributed.conftest import store_config
 from tests.plugins.conftest import free_port
 from tests.plugins.shared import Heard, run_three_schedulers
+from tests.shared_store.conftest import store_config
 
 pytestmark = [pytest.mark.servers, pytest.mark.dask, pytest.mark.timeout(180)]
 

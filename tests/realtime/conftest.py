@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from asyncz_like import TASK_EXECUTED, TASK_MISSED, TASK_SUBMITTED, SchedulerEvent
-from tests.distributed.conftest import SHARED_KINDS, store_config
+from tests.shared_store.conftest import SHARED_KINDS, store_config
 
 UTC = timezone.utc
 ALL_KINDS = ["memory", "file", *SHARED_KINDS]

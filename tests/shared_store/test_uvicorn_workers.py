@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.distributed.test_shared_store import ROOT, add_tasks, read_record
+from tests.shared_store.test_shared_store import ROOT, add_tasks, read_record
 
 pytestmark = pytest.mark.servers
 TASKS, RUNS = 20, 6
@@ -42,7 +42,7 @@ def test_four_uvicorn_workers_run_each_job_once(shared_store: dict[str, Any], re
             sys.executable,
             "-m",
             "uvicorn",
-            "tests.distributed.asgi_app:app",
+            "tests.shared_store.asgi_app:app",
             "--workers",
             "4",
             "--host",

@@ -7,7 +7,7 @@ so the test counts what all processes did, not what one process remembers:
     abandoned <task_id> <run time> <pid>       (a dead scheduler's run, not re-run)
     missed <task_id> <run time> <pid>
 
-    python -m tests.distributed.worker --store JSON --record FILE --until EPOCH [--lease S]
+    python -m tests.shared_store.worker --store JSON --record FILE --until EPOCH [--lease S]
 """
 
 from __future__ import annotations

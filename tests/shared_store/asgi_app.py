@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.distributed.worker import Record, build_scheduler
+from tests.shared_store.worker import Record, build_scheduler
 
 scheduler = build_scheduler(
     json.loads(os.environ["ASYNCZ_SHARED_STORE"]),

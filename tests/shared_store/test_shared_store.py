@@ -36,7 +36,7 @@ def add_tasks(store: dict[str, Any], start: float, policy: str, tasks: int = TAS
     scheduler.start()
     for n in range(tasks):
         scheduler.add_task(
-            "tests.distributed.worker:tick",
+            "tests.shared_store.worker:tick",
             "interval",
             seconds=1,
             start_at=_utc(start),
@@ -63,7 +63,7 @@ def spawn(store: dict[str, Any], record: Path, until: float, lease: float) -> su
         [
             sys.executable,
             "-m",
-            "tests.distributed.worker",
+            "tests.shared_store.worker",
             "--store",
             json.dumps(store),
             "--record",

@@ -37,8 +37,11 @@ from asyncz_like.events import (
     TaskEvent,
 )
 from asyncz_like.exceptions import (
+    ConflictIdError,
+    ExecutorLookupError,
     SchedulerAlreadyRunningError,
     SchedulerNotRunningError,
+    StoreLookupError,
 )
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers.claims import HeldClaims
@@ -48,6 +51,7 @@ from asyncz_like.schedulers.processing import process_store
 from asyncz_like.schedulers.state import SchedulerState
 from asyncz_like.schedulers.task_api import TaskAPI
 from asyncz_like.tasks.task import Task
+from asyncz_like.triggers.date import DateTrigger
 from asyncz_like.triggers.shutdown import ShutdownTrigger
 
 if TYPE_CHECKING:
@@ -181,24 +185,35 @@ class BaseScheduler(TaskAPI, ABC):
         return self.state != SchedulerState.STATE_STOPPED
 
     def start(self, paused: bool = False) -> bool:
-        """Start (or only count another user of an already started scheduler: returns False)."""
+        """Start (or only count another user of an already started scheduler: returns False).
+
+        All or nothing: the pending tasks are checked before anything starts, and a plugin
+        that fails to start stops the ones started before it, so a failed ``start()`` leaves
+        the scheduler stopped, its pending tasks kept, and ready to start again. A pending task
+        whose id is taken (twice in the pending list, or already stored) is logged and
+        skipped, as asyncz does."""
         if not self.inc_refcount():
             return False
-        self.check_uwsgi()
-        with self.executor_lock:
-            if "default" not in self.executors:
-                self.add_executor(self.create_default_executor(), "default")
-            for alias, executor in self.executors.items():
-                executor.start(self, alias)
+        try:
+            self._start_plugins()
+        except BaseException:
+            with self.ref_lock:
+                self.ref_counter = 0
+            raise
         with self.store_lock:
-            if "default" not in self.stores:
-                self.add_store(self.create_default_store(), "default")
-            for alias, store in self.stores.items():
-                store.start(self, alias)
-                self.watch_store(alias, store)
             pending, self.pending_tasks = self.pending_tasks, []
             for task, replace_existing, start_task in pending:
-                self.real_add_task(task, replace_existing, start_task)
+                if start_task and isinstance(task.trigger, DateTrigger) and getattr(task.trigger, "run_now", False):
+                    task.trigger.run_at = self.now()  # "run now" means when the scheduler can
+                try:
+                    self.real_add_task(task, replace_existing, start_task)
+                except ConflictIdError:
+                    self.logger.error(
+                        "Task %r was not added at start: id %r is already taken in store %r",
+                        task.name,
+                        task.id,
+                        task.store_alias or "default",
+                    )
         self.state = SchedulerState.STATE_PAUSED if paused else SchedulerState.STATE_RUNNING
         self.start_driver()
         self.logger.info("Scheduler started")
@@ -206,6 +221,36 @@ class BaseScheduler(TaskAPI, ABC):
         if not paused:
             self.wakeup()
         return True
+
+    def _start_plugins(self) -> None:
+        self.check_uwsgi()
+        with self.executor_lock:
+            if "default" not in self.executors:
+                self.add_executor(self.create_default_executor(), "default")
+        with self.store_lock:
+            if "default" not in self.stores:
+                self.add_store(self.create_default_store(), "default")
+            for task, _, _ in self.pending_tasks:
+                self.check_task_aliases(task)
+        started: list[Callable[[], Any]] = []
+        try:
+            with self.executor_lock:
+                for executor in self.executors.values():
+                    executor.start(self, alias_of(self.executors, executor))
+                    started.append(executor.shutdown)
+            with self.store_lock:
+                for alias, store in self.stores.items():
+                    store.start(self, alias)
+                    started.append(store.shutdown)
+                    self.watch_store(alias, store)
+                    started.append(lambda alias=alias, store=store: self.unwatch_store(alias, store))  # type: ignore[misc]
+        except BaseException:
+            for stop in reversed(started):
+                try:
+                    stop()
+                except Exception:
+                    self.logger.exception("Stopping a plugin after a failed start failed")
+            raise
 
     def shutdown(self, wait: bool = True) -> bool:
         """Stop when the last user calls it; runs ``shutdown``-trigger tasks first.
@@ -387,13 +432,13 @@ class BaseScheduler(TaskAPI, ABC):
         try:
             return self.executors[alias]
         except KeyError:
-            raise KeyError(f"executor: no executor named {alias!r}; known: {sorted(self.executors)}") from None
+            raise ExecutorLookupError(alias, sorted(self.executors)) from None
 
     def lookup_store(self, alias: str) -> Store:
         try:
             return self.stores[alias]
         except KeyError:
-            raise KeyError(f"store: no store named {alias!r}; known: {sorted(self.stores)}") from None
+            raise StoreLookupError(alias, sorted(self.stores)) from None
 
     # -- listeners ---------------------------------------------------------------
 
@@ -594,6 +639,10 @@ class BaseScheduler(TaskAPI, ABC):
             return LifespanWrapper(inner, self, handle_lifespan=handle_lifespan, wait=wait)
 
         return wrap if app is None else wrap(app)
+
+
+def alias_of(plugins_by_alias: dict[str, Any], plugin: Any) -> str:
+    return next(alias for alias, candidate in plugins_by_alias.items() if candidate is plugin)
 
 
 def _utc_now() -> datetime:

@@ -41,6 +41,11 @@ class MemoryStore(Store):
         if timestamp is not None:
             self._index.remove((timestamp, task_id))
 
+    def shutdown(self) -> None:
+        """Tasks in memory end with the scheduler, as in asyncz: code that adds its tasks on
+        every start can start again without ``ConflictIdError``."""
+        self.remove_all_tasks()
+
     def lookup_task(self, task_id: str) -> Task | None:
         return self._tasks.get(task_id)
 

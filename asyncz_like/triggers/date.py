@@ -14,7 +14,7 @@ class DateTrigger(Trigger):
     """Runs the task once at ``run_at`` (default: now). Naive times are read in ``timezone``."""
 
     alias = "date"
-    __slots__ = ("run_at",)
+    __slots__ = ("run_at", "run_now")
 
     def __init__(
         self, run_at: datetime | date | str | None = None, timezone: str | tzinfo | None = None, **kwargs: Any
@@ -23,6 +23,9 @@ class DateTrigger(Trigger):
             raise TypeError(f"date trigger: unexpected argument(s) {sorted(kwargs)}")
         tz = resolve_timezone(timezone) or local_timezone()
         self.jitter = None
+        #: no ``run_at`` given: "as soon as the scheduler runs it" (a task added before
+        #: ``start()`` then runs at start, never reported missed)
+        self.run_now = run_at is None
         self.run_at = to_datetime(run_at, tz, "run_at") if run_at is not None else datetime.now(tz)
 
     def get_next_trigger_time(

@@ -37,8 +37,8 @@ def make_shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     factory.cleanup()
 
 
-def task(task_id: str, at: datetime) -> Task:
-    trigger = IntervalTrigger(minutes=1, start_at=at, timezone="UTC")
+def task(task_id: str, at: datetime | None) -> Task:
+    trigger = IntervalTrigger(minutes=1, start_at=at or T0, timezone="UTC")
     return Task(_tasks.noop, id=task_id, trigger=trigger, next_run_time=at)
 
 
@@ -216,12 +216,25 @@ def test_plain_reads_and_writes_still_see_claimed_tasks(make_shared_store: Store
     assert ids(store.get_due_tasks(T0 + timedelta(seconds=1))) == ["a1", "a2"]
     assert ids(store.get_all_tasks()) == ["a1", "a2"]
     store.update_task(task("a1", T0 + timedelta(minutes=5)))
-    assert claims(store) == {"a1": "a", "a2": None}, "an update leaves the claim alone"
+    assert claims(store) == {"a1": None, "a2": None}, "a change made during a run ends its claim"
     store.delete_task("a1")
     store.add_task(task("a1", T0))
     assert claims(store) == {"a1": None, "a2": None}, "deleting drops the claim with the task"
     store.remove_all_tasks()
     assert claims(store) == {} and store.get_next_run_time() is None
+
+
+def test_a_change_made_while_a_run_is_in_flight_survives_that_runs_release(make_shared_store: StoreFactory) -> None:
+    """Another process pauses (or reschedules) a task that a scheduler is running: the run's
+    release must not write the schedule it started with back over the change."""
+    store = make_shared_store()
+    store.add_task(task("a1", T0))
+    (claimed,) = store.claim_due_tasks(T0, "a", LEASE)
+    store.update_task(task("a1", None))  # paused elsewhere, mid-run
+    claimed.next_run_time = T0 + timedelta(seconds=1)
+    assert store.release_tasks([claimed], "a") == [False]
+    (stored,) = store.get_all_tasks()
+    assert stored.next_run_time is None, "the pause stands"
 
 
 def test_claim_arguments_are_checked(make_shared_store: StoreFactory) -> None:

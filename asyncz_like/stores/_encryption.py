@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from asyncz_like._extras import extra_needed
 from asyncz_like.exceptions import DecryptionError
 
 #: every Fernet token starts with these bytes (version 0x80, base64-encoded)
@@ -18,7 +19,8 @@ FERNET_PREFIX = b"gAAAAA"
 
 def generate_key() -> str:
     """A fresh random key, to keep in a secret store or an environment variable."""
-    from cryptography.fernet import Fernet
+    with extra_needed("generate_key"):
+        from cryptography.fernet import Fernet
 
     return Fernet.generate_key().decode()
 
@@ -27,12 +29,8 @@ class Encryptor:
     """Encrypts and authenticates bytes with one Fernet key."""
 
     def __init__(self, key: str | bytes) -> None:
-        try:
+        with extra_needed("encryption_key: encryption"):
             from cryptography.fernet import Fernet
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "encryption_key: encryption needs the 'cryptography' package (pip install 'asyncz-like[encryption]')"
-            ) from exc
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError) as exc:

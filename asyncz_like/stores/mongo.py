@@ -20,6 +20,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from asyncz_like._extras import extra_needed
+
+with extra_needed("the mongodb store"):  # a missing driver fails here, naming the extra to install
+    import bson  # noqa: F401
+    import pymongo  # noqa: F401
+
 from bson.binary import Binary
 from pymongo import ASCENDING, MongoClient, ReturnDocument, timeout
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError

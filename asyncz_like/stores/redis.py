@@ -18,6 +18,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from asyncz_like._extras import extra_needed
+
+with extra_needed("the redis store"):  # a missing driver fails here, naming the extra to install
+    import redis  # noqa: F401
+
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.connection import SSLConnection

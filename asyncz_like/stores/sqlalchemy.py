@@ -13,6 +13,11 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
+from asyncz_like._extras import extra_needed
+
+with extra_needed("the sqlalchemy store"):  # a missing driver fails here, naming the extra to install
+    import sqlalchemy  # noqa: F401
+
 from sqlalchemy import (
     Column,
     Double,
@@ -205,7 +210,8 @@ class SQLAlchemyStore(PersistentStore):
         if backend != "sqlite" and "poolclass" not in options and "pool" not in options:
             options.setdefault("pool_timeout", self.operation_timeout)  # waiting for a pooled connection
         try:
-            engine = create_engine(url, **options)
+            with extra_needed(f"the sqlalchemy store on a {url.drivername!r} URL"):  # imports the URL's driver
+                engine = create_engine(url, **options)
         except NoSuchModuleError as exc:
             raise ValueError(f"url: no SQLAlchemy dialect for {url.drivername!r}") from exc
         if backend == "sqlite" and url.database not in (None, "", ":memory:"):

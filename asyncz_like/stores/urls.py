@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asyncz_like._extras import MissingExtraError
 from asyncz_like.abc import Store
 from asyncz_like.stores.base import mask_url
 
@@ -37,7 +38,12 @@ def store_class_for(url: str) -> type[Store]:
         raise ValueError(
             f"url: no store serves the scheme {scheme!r} of {mask_url(url)!r}; known: {', '.join(sorted(SCHEMES))}"
         )
-    return plugin_class(STORES, reference)
+    try:
+        return plugin_class(STORES, reference)
+    except ImportError as exc:  # the store's driver is missing: say which extra brings it
+        if isinstance(exc.__cause__, MissingExtraError):
+            raise exc.__cause__ from None
+        raise
 
 
 def store_from_url(url: str, **options: Any) -> Store:

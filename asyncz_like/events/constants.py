@@ -25,6 +25,8 @@ TASK_MAX_INSTANCES = 2**16
 TASK_RESTORE_FAILED = 2**17
 #: A run claimed by a scheduler that died was dropped instead of run again (lease policy).
 TASK_RUN_ABANDONED = 2**18
+#: An executor had every worker busy: the run waits in its queue and starts late.
+TASK_QUEUED = 2**19
 
 ALL_EVENTS = (
     SCHEDULER_START
@@ -46,6 +48,7 @@ ALL_EVENTS = (
     | TASK_MAX_INSTANCES
     | TASK_RESTORE_FAILED
     | TASK_RUN_ABANDONED
+    | TASK_QUEUED
 )
 EVENT_ALL = ALL_EVENTS  # the alias asyncz accepts too
 

@@ -65,6 +65,12 @@ class AsyncIOExecutor(BaseExecutor):
         if pool is not None:
             pool.shutdown(wait)
 
+    def capacity(self, task: Task) -> int | None:
+        """Coroutines share the loop without limit; plain functions share the thread pool. The
+        count compared with it is of every run in flight, so it may warn a little early when
+        coroutines run beside a full pool."""
+        return None if _is_async(task.fn) else self.max_workers + len(self.running)
+
     async def wait_running(self) -> None:
         waiting: list[Any] = list(self.running)
         waiting += [asyncio.wrap_future(future) for future in list(self.running_threads)]

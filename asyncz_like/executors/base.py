@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,13 +11,17 @@ from threading import Lock
 from typing import TYPE_CHECKING
 
 from asyncz_like.abc import Executor
-from asyncz_like.events import TASK_ERROR, TASK_EXECUTED
+from asyncz_like.events import TASK_ERROR, TASK_EXECUTED, TASK_QUEUED, TaskSubmissionEvent
 from asyncz_like.exceptions import MaximumInstancesError
 from asyncz_like.executors.runner import Outcome, failure_outcome, outcome_events
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
     from asyncz_like.tasks.task import Task
+
+
+#: the least time between two "at capacity" warnings of one executor
+WARN_EVERY = 10.0
 
 
 class BaseExecutor(Executor):
@@ -28,6 +33,9 @@ class BaseExecutor(Executor):
         self.logger = logging.getLogger("asyncz_like.executors")
         self._instances: dict[str, int] = {}
         self._instances_lock = Lock()
+        self._in_flight = 0
+        self._queued_since_warning = 0
+        self._warned_at = 0.0
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         self.scheduler = scheduler
@@ -44,11 +52,45 @@ class BaseExecutor(Executor):
             if running >= task.max_instances:
                 raise MaximumInstancesError(task.id, task.max_instances)
             self._instances[task_id] = running + 1
+            self._in_flight += 1
+            in_flight = self._in_flight
+        capacity = self.capacity(task)
+        if capacity is not None and in_flight > capacity:
+            self.report_queued(task, run_times, capacity)
         try:
             self.do_send_task(task, run_times)
         except BaseException:
             self._release(task_id)
             raise
+
+    def capacity(self, task: Task) -> int | None:
+        """How many runs like ``task`` can run at once here (None: no limit); past it they queue."""
+        return None
+
+    def report_queued(self, task: Task, run_times: Sequence[datetime], capacity: int) -> None:
+        """Every worker is busy: the run waits. Say so (a TASK_QUEUED event per run, a warning
+        at most every 10 s), or a pool blocked by runs that never end would go unnoticed."""
+        now = time.monotonic()
+        with self._instances_lock:
+            self._queued_since_warning += 1
+            warn = now - self._warned_at >= WARN_EVERY
+            if warn:
+                queued, self._queued_since_warning, self._warned_at = self._queued_since_warning, 0, now
+        if warn:
+            self.logger.warning(
+                "Executor %r is at capacity (%d workers busy): %d run(s) queued, the latest of task %r",
+                self.alias,
+                capacity,
+                queued,
+                task.name,
+            )
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.listens_to(TASK_QUEUED):
+            scheduler.dispatch_event(
+                TaskSubmissionEvent(
+                    code=TASK_QUEUED, task_id=task.id, store=task.store_alias, scheduled_run_times=list(run_times)
+                )
+            )
 
     def running_instances(self, task_id: str) -> int:
         return self._instances.get(task_id, 0)
@@ -59,6 +101,7 @@ class BaseExecutor(Executor):
 
     def _release(self, task_id: str) -> None:
         with self._instances_lock:
+            self._in_flight -= 1
             left = self._instances.get(task_id, 0) - 1
             if left > 0:
                 self._instances[task_id] = left

@@ -58,6 +58,9 @@ class PoolExecutor(BaseExecutor):
             self.pool.shutdown(wait)
             self.pool = None
 
+    def capacity(self, task: Task) -> int | None:
+        return self.max_workers
+
     def started_pool(self) -> concurrent.futures.Executor:
         if self.pool is None:
             raise RuntimeError(f"executor {self.alias!r} is not started")

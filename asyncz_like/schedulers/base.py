@@ -44,12 +44,12 @@ from asyncz_like.exceptions import (
     StoreLookupError,
 )
 from asyncz_like.schedulers import config as cfg
+from asyncz_like.schedulers._typed import TypedTaskAPI
 from asyncz_like.schedulers.claims import HeldClaims
 from asyncz_like.schedulers.locking import StoreFileLocks
 from asyncz_like.schedulers.outbox import EventOutbox
 from asyncz_like.schedulers.processing import process_store
 from asyncz_like.schedulers.state import SchedulerState
-from asyncz_like.schedulers.task_api import TaskAPI
 from asyncz_like.tasks.task import Task
 from asyncz_like.triggers.date import DateTrigger
 from asyncz_like.triggers.shutdown import ShutdownTrigger
@@ -61,7 +61,7 @@ TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept e
 _TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted")
 
 
-class BaseScheduler(TaskAPI, ABC):
+class BaseScheduler(TypedTaskAPI, ABC):
     """Composes trigger, executor and store plugins; see the asyncz API reference."""
 
     def __init__(self, global_config: dict[str, Any] | None = None, **options: Any) -> None:

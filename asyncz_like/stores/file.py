@@ -10,6 +10,7 @@ crash never leaves a half-written task. One scheduler process per directory.
 from __future__ import annotations
 
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -23,11 +24,13 @@ from sortedcontainers import SortedList
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, StoreConnectionError, TaskLookupError
+from asyncz_like.stores._legacy import check_file_directory
 from asyncz_like.stores.base import PersistentStore
 from asyncz_like.tasks.task import Task
 
 _PREFIX = "task-"
 _MAX_NAME = 240
+_HASHED = "%%"
 _MAX_ID = "\U0010ffff"
 
 
@@ -80,13 +83,18 @@ class FileStore(PersistentStore):
     # -- files -----------------------------------------------------------------------
 
     def _path(self, task_id: str) -> Path:
+        """``task-<quoted id><suffix>``; an id whose quoted form makes too long a file name gets
+        ``task-%%<sha256 of the id><suffix>`` instead (``quote`` never writes ``%%``), and the
+        file's header line carries the id."""
         name = f"{_PREFIX}{quote(task_id, safe='')}{self.suffix}"
         if len(name) > _MAX_NAME:
-            raise ValueError(f"id: {task_id[:40]!r}... is too long to be a file name in a file store")
+            name = f"{_PREFIX}{_HASHED}{hashlib.sha256(task_id.encode()).hexdigest()}{self.suffix}"
         return self.directory / name
 
     def _write_temp(self, task: Task) -> str:
         timestamp = "-" if task.next_run_time is None else repr(task.next_run_time.timestamp())
+        if self._path(task.id).name.startswith(_PREFIX + _HASHED):  # type: ignore[arg-type]
+            timestamp += " " + quote(task.id, safe="")  # type: ignore[arg-type]
         data = timestamp.encode() + b"\n" + self.encode_task(task)
         fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=self.directory)
         try:
@@ -120,7 +128,9 @@ class FileStore(PersistentStore):
             task_id = unquote(path.name[len(_PREFIX) : -len(self.suffix)])
             try:
                 with path.open("rb") as handle:
-                    header = handle.readline().strip()
+                    header, _, hashed_id = handle.readline().strip().partition(b" ")
+                if hashed_id:
+                    task_id = unquote(hashed_id.decode())
                 run_at[task_id] = None if header == b"-" else float(header)
             except FileNotFoundError:
                 continue
@@ -157,6 +167,7 @@ class FileStore(PersistentStore):
         try:
             with self._lock:
                 self._load()
+                check_file_directory(self)  # asyncz's task files: refused until converted
         except OSError as exc:
             raise StoreConnectionError(alias, str(self.directory), exc) from exc
 

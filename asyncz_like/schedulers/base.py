@@ -94,6 +94,8 @@ class BaseScheduler(TypedTaskAPI, ABC):
         self.clock: Callable[[], datetime] = _utc_now
         self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler())
         self._watched: set[str] = set()
+        #: (task id, executor alias) already logged as naming an executor that was removed
+        self.missing_executors_logged: set[tuple[str | None, str | None]] = set()
         self.setup(global_config, **options)
 
     # -- configuration -----------------------------------------------------------

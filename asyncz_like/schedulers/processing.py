@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from asyncz_like._gil import sharing_gil
+from asyncz_like._limits import MAX_RUN_TIME
 from asyncz_like.abc import Store
 from asyncz_like.events import (
     TASK_MAX_INSTANCES,
@@ -79,6 +80,14 @@ def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task,
         skip_interrupted_runs(scheduler, alias, task, task.interrupted_at)
         task.interrupted_at = None
     run_times, next_run_time = task.due_run_times(timezone, now)
+    if next_run_time is not None and next_run_time > MAX_RUN_TIME:  # a third-party trigger's
+        scheduler.logger.warning(
+            "Task %r: its trigger's next time %s is past %s; the task has finished",
+            task.id,
+            next_run_time.isoformat(),
+            MAX_RUN_TIME.date().isoformat(),
+        )
+        next_run_time = None
     runnable, missed = split_missed(task, run_times, now)
     if missed:
         scheduler.logger.warning(
@@ -136,7 +145,15 @@ def submit(scheduler: BaseScheduler, alias: str, task: Task, runnable: list[date
     listens = scheduler.listens_to
     executor = scheduler.executors.get(task.executor or "default")
     if executor is None:
-        scheduler.logger.error("Task %r names executor %r, which does not exist", task.id, task.executor)
+        said = scheduler.missing_executors_logged
+        if (task.id, task.executor) not in said:  # once per task, not at every pass
+            said.add((task.id, task.executor))
+            scheduler.logger.error(
+                "Task %r names executor %r, which was removed; it does not run until the executor is added "
+                "again or the task is changed",
+                task.id,
+                task.executor,
+            )
         return False
     slot = scheduler.events.reserve() if listens(TASK_SUBMITTED | TASK_MAX_INSTANCES) else None
     code: int | None = None

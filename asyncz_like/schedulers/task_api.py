@@ -240,7 +240,7 @@ class TaskAPI:
             changed = _copy_task(task)
             if "trigger" in updates and not isinstance(updates["trigger"], Trigger):
                 updates["trigger"] = self.create_trigger(updates["trigger"], {})
-            changed.update_task(**updates)
+            changed._apply_updates(**updates)  # validated on a copy: all or nothing
             if "executor" in updates and self.running:
                 self.check_task_aliases(changed)
             _copy_into(changed, task)

@@ -122,12 +122,22 @@ class Task:
         self.interrupted_at = None
         if id is None and fn is not None:
             id = uuid4().hex
-        self.update_task(fn=fn, id=id, **options)
+        self._apply_updates(fn=fn, id=id, **options)
 
     # -- validation at the edge --------------------------------------------------
 
     def update_task(self, **updates: Any) -> None:
-        """Validate and apply changes; every error names the offending argument."""
+        """Change this task's options, all validated before any is applied (asyncz's
+        ``job.modify()``). Once the task was added to a scheduler the change goes through
+        ``scheduler.update_task``, so its store keeps it; before that, only this object changes."""
+        scheduler = self.scheduler
+        if scheduler is None or self.id is None or self.fn is None:  # not added yet (a decorator's task)
+            self._apply_updates(**updates)
+            return
+        self._refresh(scheduler.update_task(self.id, self.store_alias, **updates))
+
+    def _apply_updates(self, **updates: Any) -> None:
+        """Validate and apply changes to this object only; every error names the offending argument."""
         unknown = set(updates) - TASK_OPTIONS
         if unknown:
             raise TypeError(f"update_task: unknown option(s) {sorted(unknown)}; allowed: {sorted(TASK_OPTIONS)}")
@@ -261,20 +271,34 @@ class Task:
             raise RuntimeError(f"task {self.id!r} is not attached to a scheduler")
         return self.scheduler
 
+    def _refresh(self, saved: Task | None) -> None:
+        """Take the state the scheduler saved, so this object shows the change as well."""
+        if saved is None or saved is self:
+            return
+        for slot in Task.__slots__:
+            if slot != "__weakref__":
+                object.__setattr__(self, slot, getattr(saved, slot))
+
     def update(self, **updates: Any) -> Task:
-        self._owner().update_task(self.id, self.store_alias, **updates)  # type: ignore[arg-type]
+        """Change options through the scheduler (saved in the store); returns this task."""
+        self._refresh(self._owner().update_task(self.id, self.store_alias, **updates))  # type: ignore[arg-type]
         return self
 
     def reschedule(self, trigger: Trigger | str, **trigger_args: Any) -> Task:
-        self._owner().reschedule_task(self.id, self.store_alias, trigger, **trigger_args)  # type: ignore[arg-type]
+        """Switch to another trigger through the scheduler; returns this task."""
+        saved = self._owner().reschedule_task(self.id, self.store_alias, trigger, **trigger_args)  # type: ignore[arg-type]
+        self._refresh(saved)
         return self
 
     def pause(self) -> Task:
-        self._owner().pause_task(self.id, self.store_alias)  # type: ignore[arg-type]
+        """Stop running this task until it is resumed (saved in the store); returns this task."""
+        self._refresh(self._owner().pause_task(self.id, self.store_alias))  # type: ignore[arg-type]
         return self
 
     def resume(self) -> Task | None:
-        return self._owner().resume_task(self.id, self.store_alias)  # type: ignore[arg-type]
+        saved = self._owner().resume_task(self.id, self.store_alias)  # type: ignore[arg-type]
+        self._refresh(saved)
+        return saved
 
     def delete(self) -> None:
         self._owner().delete_task(self.id, self.store_alias)  # type: ignore[arg-type]
@@ -285,7 +309,7 @@ class Task:
             raise TypeError(f"task {self.id!r} already has a function; it is not a decorator")
         if self.id is None:
             self.id = uuid4().hex
-        self.update_task(fn=fn, args=self.args, kwargs=self.kwargs)
+        self._apply_updates(fn=fn, args=self.args, kwargs=self.kwargs)
         self._owner().add_task(self)
         return fn
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -22,8 +24,9 @@ from typing import Any
 logger = logging.getLogger("asyncz_like.stores")
 
 Callback = Callable[[datetime | None], Any]
-#: how long a listening thread blocks before it looks whether it should stop
-POLL_SECONDS = 0.5
+#: how long a listening thread blocks before it looks whether it should stop (a stop also
+#: interrupts the wait where the driver allows, so this bounds a shutdown only for MongoDB)
+POLL_SECONDS = 0.25
 #: the pause before a feed that lost its connection tries again
 RECONNECT_SECONDS = 1.0
 
@@ -60,11 +63,17 @@ class Feed:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop listening and close the connection; returns once the thread has left (a
+        scheduler's shutdown waits for this, so it is quick)."""
         self._stop.set()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
+            self.interrupt()
             thread.join(POLL_SECONDS * 4)
         self.close()
+
+    def interrupt(self) -> None:
+        """Wake the listening thread from its wait (default: it notices within POLL_SECONDS)."""
 
     def _run(self) -> None:
         connected = True
@@ -105,6 +114,21 @@ class Feed:
         raise NotImplementedError
 
 
+def shut_socket(fd: int) -> None:
+    """Shut a socket down under a thread blocked reading it: the read returns at once, and the
+    thread, seeing the stop flag, leaves. The socket object stays its owner's to close."""
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
 def postgres_channel(table_name: str) -> str:
     """A channel name unique to the table, within PostgreSQL's 63-byte identifier limit."""
     name = f"asyncz_like.{table_name}"
@@ -138,6 +162,11 @@ class PostgresFeed(Feed):
             if self._stop.is_set():
                 return
 
+    def interrupt(self) -> None:
+        conn = self._conn
+        if conn is not None:
+            shut_socket(conn.fileno())
+
     def close(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -167,6 +196,12 @@ class RedisFeed(Feed):
         message = self._pubsub.get_message(timeout=POLL_SECONDS)
         if message is not None and message.get("type") == "message":
             self.emit(decode_time(message.get("data")))
+
+    def interrupt(self) -> None:
+        connection = getattr(self._pubsub, "connection", None)
+        sock = getattr(connection, "_sock", None)
+        if sock is not None:
+            shut_socket(sock.fileno())
 
     def close(self) -> None:
         pubsub, self._pubsub = self._pubsub, None

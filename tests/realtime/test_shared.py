@@ -10,6 +10,7 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -229,3 +230,35 @@ async def test_a_shutdown_at_any_moment_leaves_no_claim_no_error_and_reports_eve
             finally:
                 inspector.shutdown()
     assert error_log.messages() == []
+
+
+@pytest.mark.parametrize("kind", sorted(NOTIFYING_KINDS))
+def test_shutdown_stops_the_change_feed_at_once_and_closes_its_connection(kind: str, tmp_path: Path) -> None:
+    from tests.shared_store.conftest import store_config
+
+    store = store_config(kind, tmp_path)
+    scheduler = AsyncIOScheduler(timezone="UTC", stores={"default": store})
+    scheduler.start(paused=True)
+    assert [t for t in threading.enumerate() if t.name.startswith("asyncz_like-") and "scheduler" not in t.name]
+    began = time.monotonic()
+    scheduler.shutdown()
+    took = time.monotonic() - began
+    feeds = [
+        t.name
+        for t in threading.enumerate()
+        if t.name in ("asyncz_like-PostgreSQL", "asyncz_like-Redis", "asyncz_like-MongoDB")
+    ]
+    assert feeds == [], f"{kind}: feed threads still alive after shutdown: {feeds}"
+    assert took < 0.3, f"{kind}: shutdown took {took:.2f} s"
+    if kind == "postgres":
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(store["url"])
+        with engine.connect() as conn:
+            listening = conn.execute(
+                sqlalchemy.text(
+                    "select count(*) from pg_stat_activity where query like 'LISTEN %%' and pid <> pg_backend_pid()"
+                )
+            ).scalar()
+        engine.dispose()
+        assert listening == 0, "the LISTEN connection is closed"

@@ -154,7 +154,10 @@ class CeleryExecutor(BaseExecutor):
 
     def _publish_failed(self, submission: Submission, index: int, exc: BaseException) -> None:
         self.logger.error(
-            "Task %r: sending run %s to Celery failed: %s", submission.task.id, submission.run_times[index], exc
+            "Task %r: sending run %s to Celery failed: %s",
+            submission.task.id,
+            submission.run_times[index].isoformat(),
+            exc,
         )
         if submission.failed(index, exc, None):
             self._finish(submission)
@@ -191,15 +194,19 @@ class CeleryExecutor(BaseExecutor):
     def _lost(self, submission: Submission, index: int, reason: str) -> None:
         task, run_time = submission.task, submission.run_times[index]
         if submission.wants_rerun(index):
-            self.logger.warning("Task %r: run %s lost on its worker (%s); sending it again", task.id, run_time, reason)
+            self.logger.warning(
+                "Task %r: run %s lost on its worker (%s); sending it again", task.id, run_time.isoformat(), reason
+            )
             app, watcher = self.app, self.watcher
             if app is not None and watcher is not None:
                 watcher.send(_RunSend(self, app, submission, index))
                 return
         if task.on_interrupted == "rerun":
-            done = submission.failed(index, WorkerLostError(f"run {run_time} lost: {reason}"), None)
+            done = submission.failed(index, WorkerLostError(f"run {run_time.isoformat()} lost: {reason}"), None)
         else:
-            self.logger.warning("Task %r: run %s lost on its worker (%s); not re-run", task.id, run_time, reason)
+            self.logger.warning(
+                "Task %r: run %s lost on its worker (%s); not re-run", task.id, run_time.isoformat(), reason
+            )
             done = submission.lost(index)
         if done:
             self._finish(submission)

@@ -155,16 +155,20 @@ class DaskExecutor(BaseExecutor):
             except Exception:
                 self.logger.debug("Could not clear the start marker of %s", key)
         if submission.wants_rerun(index) and client is not None:
-            self.logger.warning("Task %r: run %s lost on its worker (%s); sending it again", task.id, run_time, reason)
+            self.logger.warning(
+                "Task %r: run %s lost on its worker (%s); sending it again", task.id, run_time.isoformat(), reason
+            )
             try:
                 self._send(client, submission, index)
                 return
             except Exception as exc:
                 reason = f"{reason}; sending it again failed: {exc}"
         if task.on_interrupted == "rerun":
-            done = submission.failed(index, RunInterrupted(f"run {run_time} lost: {reason}"), None)
+            done = submission.failed(index, RunInterrupted(f"run {run_time.isoformat()} lost: {reason}"), None)
         else:
-            self.logger.warning("Task %r: run %s lost on its worker (%s); not re-run", task.id, run_time, reason)
+            self.logger.warning(
+                "Task %r: run %s lost on its worker (%s); not re-run", task.id, run_time.isoformat(), reason
+            )
             done = submission.lost(index)
         if done:
             self._finish(submission)

@@ -213,10 +213,13 @@ class AsyncIOScheduler(BaseScheduler):
 
 class NativeAsyncIOScheduler(AsyncIOScheduler):
     """For code that lives in a running loop: ``await scheduler.start()`` and
-    ``await scheduler.shutdown()``, which waits for runs in flight when ``wait`` is true."""
+    ``await scheduler.shutdown()``, which waits for runs in flight when ``wait`` is true.
+    With ``isolated_event_loop=True`` the scheduler runs its coroutines and listeners on a
+    fresh loop in a thread of its own instead of the caller's."""
 
     async def start(self, paused: bool = False) -> bool:  # type: ignore[override]
-        self.event_loop = asyncio.get_running_loop()
+        if not self.isolated_event_loop:
+            self.event_loop = asyncio.get_running_loop()
         return super().start(paused)
 
     async def shutdown(self, wait: bool = True) -> bool:  # type: ignore[override]
@@ -224,9 +227,14 @@ class NativeAsyncIOScheduler(AsyncIOScheduler):
         tasks included) finish before their claims are released and the stores close."""
         if not self.begin_shutdown():
             return False
-        if wait:
-            await self._wait_coroutines()
+        loop = self.event_loop
+        if wait and loop is not None:
+            if loop is asyncio.get_running_loop():
+                await self._wait_coroutines()
+            elif loop.is_running():  # our own isolated loop
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self._wait_coroutines(), loop))
         self.finish_shutdown(wait)
+        self._stop_own_loop()
         return True
 
 

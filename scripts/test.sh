@@ -10,6 +10,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q -e ".[test]"
+# The dashboard's browser tests drive Debian's chromium through Playwright (the test extra);
+# `playwright install` is never used: it downloads a browser build of its own.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 # The executor plugins are separate distributions in this repository (no index has them).
 .venv/bin/python -m pip install -q --no-deps -e plugins/celery -e plugins/dask
 # Static checks first: they take seconds and fail fast.

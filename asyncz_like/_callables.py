@@ -8,6 +8,8 @@ from functools import partial
 from importlib import import_module
 from typing import Any
 
+from asyncz_like.exceptions import ReferenceAttributeError, ReferenceImportError
+
 
 def callable_name(fn: Callable[..., Any]) -> str:
     """A readable name for logs and snapshots."""
@@ -48,12 +50,12 @@ def resolve_reference(reference: str, argument: str = "fn") -> Any:
     try:
         obj: Any = import_module(module_name)
     except ImportError as exc:
-        raise ImportError(f"{argument}: cannot import module {module_name!r} of {reference!r}: {exc}") from exc
+        raise ReferenceImportError(f"{argument}: cannot import module {module_name!r} of {reference!r}: {exc}") from exc
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError as exc:
-            raise AttributeError(f"{argument}: {reference!r} has no attribute {part!r}") from exc
+            raise ReferenceAttributeError(f"{argument}: {reference!r} has no attribute {part!r}") from exc
     return obj
 
 

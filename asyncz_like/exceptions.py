@@ -57,6 +57,28 @@ class DecryptionError(AsynczException):
     """Stored state was encrypted with a different key, or was tampered with."""
 
 
+class ReferenceLookupError(AsynczException, LookupError):
+    """A ``"package.module:name"`` reference that finds nothing: a ``LookupError``, as asyncz raises."""
+
+
+class ReferenceImportError(ReferenceLookupError, ImportError):
+    """The reference's module cannot be imported (so also an ``ImportError``)."""
+
+
+class ReferenceAttributeError(ReferenceLookupError, AttributeError):
+    """The reference's module has no such name (so also an ``AttributeError``)."""
+
+
+class UnknownTaskOptionError(AsynczException, TypeError, AttributeError):
+    """A change to a field a task does not have: an ``AttributeError``, as asyncz raises, and
+    a ``TypeError``, as Python raises for an unexpected keyword argument."""
+
+
+class StoreFormatError(AsynczException, RuntimeError):
+    """A store holds data this version cannot use as it is (tasks written by asyncz, a table
+    of an older schema that cannot be upgraded in place); the message says how to convert it."""
+
+
 class StoreConnectionError(AsynczException, ConnectionError):
     """A store could not reach its server; the message names the store and its (masked) URL."""
 

@@ -10,18 +10,31 @@ from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 
 _LAST = datetime.max.timestamp()
 
+
+def _by_id(info: TaskInfo) -> tuple[str, str]:
+    """The last sort key of every order: ties are listed by id, so a listing is stable."""
+    return ((info.id or "").lower(), info.id or "")
+
+
+def _run_time(info: TaskInfo) -> tuple[bool, float]:
+    return (info.next_run_time is None, info.next_run_time.timestamp() if info.next_run_time else _LAST)
+
+
+#: the same orders as asyncz's ``get_task_infos``, each ending in the id
 SORTERS: dict[str, Callable[[TaskInfo], Any]] = {
-    "id": lambda info: info.id or "",
-    "name": lambda info: (info.name or "").lower(),
-    "next_run_time": lambda info: (
-        info.next_run_time is None,
-        info.next_run_time.timestamp() if info.next_run_time else _LAST,
-    ),
-    "schedule_state": lambda info: info.schedule_state.value,
-    "executor": lambda info: info.executor or "",
-    "store": lambda info: info.store_alias or "",
-    "trigger": lambda info: info.trigger_alias or info.trigger_name or "",
+    "id": _by_id,
+    "name": lambda info: ((info.name or "").lower(), _by_id(info)),
+    "next_run_time": lambda info: (_run_time(info), (info.name or "").lower(), _by_id(info)),
+    "schedule_state": lambda info: (info.schedule_state.value, _run_time(info), _by_id(info)),
+    "executor": lambda info: ((info.executor or "").lower(), _by_id(info)),
+    "store": lambda info: ((info.store_alias or "").lower(), _by_id(info)),
+    "trigger": lambda info: ((info.trigger_alias or info.trigger_name or "").lower(), _by_id(info)),
 }
+
+
+def _trigger_matches(info: TaskInfo, wanted: str) -> bool:
+    """``trigger=`` names an alias (``"cron"``) or a class (``"CronTrigger"``), in any case."""
+    return wanted in ((info.trigger_alias or "").lower(), (info.trigger_name or "").lower())
 
 
 def parse_state(value: TaskScheduleState | str | None) -> TaskScheduleState | None:
@@ -65,12 +78,13 @@ def select(
         raise ValueError(f"sort_by: {sort_by!r} is not one of {', '.join(SORTERS)}")
     state = parse_state(schedule_state)
     needle = q.strip().lower() if q else None
+    wanted_trigger = trigger.strip().lower() if trigger else None
     chosen = [
         info
         for info in infos
         if (state is None or info.schedule_state is state)
         and (executor is None or info.executor == executor)
-        and (trigger is None or trigger in (info.trigger_alias, info.trigger_name))
+        and (wanted_trigger is None or _trigger_matches(info, wanted_trigger))
         and (not needle or needle in _haystack(info))
     ]
     chosen.sort(key=sorter, reverse=descending)

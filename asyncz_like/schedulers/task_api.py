@@ -146,6 +146,9 @@ class TaskAPI:
             task = Task(target, id=id, scheduler=self, **options)
             if target is None:
                 return task  # decorator mode: Task.__call__ adds it once it has a function
+        task.submitted = True  # asyncz's meaning: handed to a scheduler (TaskInfo.submitted)
+        if task.trigger is not None:  # unset zone and start come from this scheduler, not the host
+            task.trigger.use_scheduler_defaults(self.timezone, self.now(), None if start_task else task.next_run_time)
         first_run_time = self.first_run_time(task.trigger) if start_task else None  # refuses one that never fires
         executor_plugin = self.executors.get(task.executor or "default")
         if executor_plugin is not None:
@@ -240,6 +243,8 @@ class TaskAPI:
             changed = _copy_task(task)
             if "trigger" in updates and not isinstance(updates["trigger"], Trigger):
                 updates["trigger"] = self.create_trigger(updates["trigger"], {})
+            if "trigger" in updates:
+                updates["trigger"].use_scheduler_defaults(self.timezone, self.now())
             changed._apply_updates(**updates)  # validated on a copy: all or nothing
             if "executor" in updates and self.running:
                 self.check_task_aliases(changed)
@@ -254,6 +259,7 @@ class TaskAPI:
         self, task_id: str | Task, store: str | None = None, trigger: Trigger | str | None = None, **trigger_args: Any
     ) -> Task:
         new_trigger = self.create_trigger(trigger, trigger_args)
+        new_trigger.use_scheduler_defaults(self.timezone, self.now())
         next_run_time = self.first_run_time(new_trigger)
         return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_run_time)
 

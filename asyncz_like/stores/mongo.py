@@ -34,6 +34,7 @@ from asyncz_like._callables import resolve_reference
 from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.stores._legacy import check_mongo_collection
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -154,6 +155,7 @@ class MongoDBStore(PersistentStore):
             self.collection.create_index("next_run_time")
             self.collection.create_index("claimed_by")  # renewing an owner's leases
             self.collection.create_index("claim_expires")  # the earliest lease expiry
+            check_mongo_collection(self)  # tasks written by asyncz: refused until converted
         except PyMongoError as exc:
             raise self.connection_error(self.url, exc) from exc
 

@@ -34,6 +34,7 @@ from redis.retry import Retry
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.stores._legacy import check_redis_keys
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -270,6 +271,7 @@ class RedisStore(PersistentStore):
         super().start(scheduler, alias)
         try:
             self.redis.ping()
+            check_redis_keys(self)  # tasks written by asyncz: refused until converted
         except RedisError as exc:
             raise self.connection_error(self.url, exc) from exc
 

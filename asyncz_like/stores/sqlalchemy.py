@@ -56,6 +56,7 @@ from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
+from asyncz_like.stores._legacy import check_sql_table
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -225,6 +226,7 @@ class SQLAlchemyStore(PersistentStore):
         try:
             with self.operation_guard():
                 self.table.create(self.engine, checkfirst=True)
+                check_sql_table(self)  # asyncz's table: refused; an older one of ours: upgraded
         except (SQLAlchemyError, DeadlineExceeded) as exc:
             raise self.connection_error(self.url, exc) from exc
 

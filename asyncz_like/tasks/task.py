@@ -19,7 +19,7 @@ from asyncz_like._callables import callable_name, check_arguments, reference_of,
 from asyncz_like._limits import check_bool, check_run_time, check_task_id, shorten, to_seconds
 from asyncz_like._time import to_datetime
 from asyncz_like.abc import Trigger
-from asyncz_like.exceptions import ArgumentError, ArgumentTypeError, TaskRestoreError
+from asyncz_like.exceptions import ArgumentError, ArgumentTypeError, TaskRestoreError, UnknownTaskOptionError
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 
 if TYPE_CHECKING:
@@ -140,7 +140,9 @@ class Task:
         """Validate and apply changes to this object only; every error names the offending argument."""
         unknown = set(updates) - TASK_OPTIONS
         if unknown:
-            raise TypeError(f"update_task: unknown option(s) {sorted(unknown)}; allowed: {sorted(TASK_OPTIONS)}")
+            raise UnknownTaskOptionError(
+                f"update_task: unknown option(s) {sorted(unknown)}; allowed: {sorted(TASK_OPTIONS)}"
+            )
         if "id" in updates:
             task_id = updates["id"]
             if task_id is not None:
@@ -202,7 +204,7 @@ class Task:
         if "max_instances" in updates:
             max_instances = updates["max_instances"]
             if isinstance(max_instances, bool) or not isinstance(max_instances, int) or max_instances <= 0:
-                raise ValueError(f"max_instances: must be a positive integer, got {max_instances!r}")
+                raise ArgumentTypeError("max_instances", f"must be a positive integer, got {max_instances!r}")
             self.max_instances = max_instances
         if "on_interrupted" in updates:
             policy = updates["on_interrupted"]
@@ -295,13 +297,16 @@ class Task:
         self._refresh(self._owner().pause_task(self.id, self.store_alias))  # type: ignore[arg-type]
         return self
 
-    def resume(self) -> Task | None:
-        saved = self._owner().resume_task(self.id, self.store_alias)  # type: ignore[arg-type]
-        self._refresh(saved)
-        return saved
+    def resume(self) -> Task:
+        """Resume from now on (a trigger with nothing left to fire removes the task). Returns
+        this task, as asyncz does, so calls chain."""
+        self._refresh(self._owner().resume_task(self.id, self.store_alias))  # type: ignore[arg-type]
+        return self
 
-    def delete(self) -> None:
+    def delete(self) -> Task:
+        """Remove this task from its store; returns it, as asyncz does."""
         self._owner().delete_task(self.id, self.store_alias)  # type: ignore[arg-type]
+        return self
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Decorator mode: ``@scheduler.add_task("interval", seconds=5)`` binds ``fn`` here."""
@@ -387,7 +392,7 @@ class Task:
         self.next_run_time = state["next_run_time"]
         self.scheduler = None
         self.pending = False
-        self.submitted = False
+        self.submitted = True  # asyncz's meaning: handed to a scheduler (added, or restored from a store)
         self.on_interrupted = state.get("on_interrupted", "report")
         self.interrupted_at = None
 

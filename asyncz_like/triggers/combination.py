@@ -44,6 +44,10 @@ class _Combination(Trigger):
         self.triggers = _check_triggers(self.kind, triggers)
         self.jitter = check_jitter(jitter)
 
+    def use_scheduler_defaults(self, timezone: tzinfo, now: datetime, first_run_time: datetime | None = None) -> None:
+        for trigger in self.triggers:
+            trigger.use_scheduler_defaults(timezone, now, first_run_time)
+
     def __str__(self) -> str:
         return f"{self.kind}[{', '.join(str(trigger) for trigger in self.triggers)}]"
 

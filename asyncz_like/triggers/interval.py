@@ -27,7 +27,7 @@ class IntervalTrigger(Trigger):
     """
 
     alias = "interval"
-    __slots__ = ("end_at", "interval", "start_at", "timezone")
+    __slots__ = ("end_at", "interval", "start_at", "start_default", "timezone")
 
     def __init__(
         self,
@@ -48,10 +48,18 @@ class IntervalTrigger(Trigger):
         tz = resolve_timezone(timezone, start_at if isinstance(start_at, datetime) else None) or local_timezone()
         self.timezone = tz
         self.start_at = to_datetime(start_at, tz, "start_at") if start_at is not None else datetime.now(tz) + interval
+        self.start_default = start_at is None  # moved onto the scheduler's clock when the task is added
         self.end_at = to_datetime(end_at, tz, "end_at")
         if self.end_at is not None and self.end_at < self.start_at:
             raise ArgumentError("end_at", f"{self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
         self.jitter = check_jitter(jitter)
+
+    def use_scheduler_defaults(self, timezone: tzinfo, now: datetime, first_run_time: datetime | None = None) -> None:
+        """Without ``start_at`` the grid starts at the task's explicit first run time, else at
+        the scheduler's now + interval (its ``clock=``), as asyncz's starts at its first run."""
+        if getattr(self, "start_default", False):
+            self.start_at = (first_run_time or now + self.interval).astimezone(self.timezone)
+            self.start_default = False
 
     def get_next_trigger_time(
         self, timezone: tzinfo, previous_time: datetime | None, now: datetime | None = None

@@ -66,7 +66,7 @@ class CronTrigger(Trigger):
     """
 
     alias = "cron"
-    __slots__ = ("_compiled", "crontab", "end_at", "fields", "given", "start_at", "timezone")
+    __slots__ = ("_compiled", "crontab", "end_at", "fields", "given", "start_at", "timezone", "zone_default")
 
     def __init__(
         self,
@@ -154,6 +154,7 @@ class CronTrigger(Trigger):
             end_at if isinstance(end_at, datetime) else None,
         )
         self.timezone = tz or local_timezone()
+        self.zone_default = tz is None  # the scheduler's zone replaces the host's when the task is added
         self.fields = fields
         self.given = given
         self.crontab = crontab
@@ -162,6 +163,23 @@ class CronTrigger(Trigger):
         if self.start_at is not None and self.end_at is not None and self.end_at < self.start_at:
             raise ArgumentError("end_at", f"{self.end_at.isoformat()} is before start_at {self.start_at.isoformat()}")
         self.jitter = check_jitter(jitter)
+        self._compile()
+
+    def use_scheduler_defaults(self, timezone: tzinfo, now: datetime, first_run_time: datetime | None = None) -> None:
+        """A trigger made without a zone (``CronTrigger(hour=9)``, ``from_crontab(...)``) runs
+        in the scheduler's zone, as asyncz's does; start/end given as wall times move with it."""
+        if not getattr(self, "zone_default", False):
+            return
+        host = self.timezone
+
+        def rezoned(value: datetime | None) -> datetime | None:
+            if value is None or value.tzinfo is not host:  # an explicit offset stays as it is
+                return value
+            return localize(value.replace(tzinfo=None), timezone)
+
+        self.start_at, self.end_at = rezoned(self.start_at), rezoned(self.end_at)
+        self.timezone = timezone
+        self.zone_default = False
         self._compile()
 
     def _compile(self) -> None:

@@ -45,6 +45,7 @@ from asyncz_like.exceptions import (
 )
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers._typed import TypedTaskAPI
+from asyncz_like.schedulers._workers import warn_if_memory_store_in_workers
 from asyncz_like.schedulers.claims import HeldClaims
 from asyncz_like.schedulers.locking import StoreFileLocks
 from asyncz_like.schedulers.outbox import EventOutbox
@@ -219,6 +220,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
         self.state = SchedulerState.STATE_PAUSED if paused else SchedulerState.STATE_RUNNING
         self.start_driver()
         self.logger.info("Scheduler started")
+        warn_if_memory_store_in_workers(self.logger, self.stores)  # uvicorn --workers 4 on a memory store
         self.dispatch_event(SchedulerEvent(code=SCHEDULER_START))
         if not paused:
             self.wakeup()

@@ -16,7 +16,7 @@ from typing import Any
 from asyncz_like._extras import extra_needed
 
 with extra_needed("the sqlalchemy store"):  # a missing driver fails here, naming the extra to install
-    import sqlalchemy  # noqa: F401
+    import sqlalchemy
 
 from sqlalchemy import (
     Column,
@@ -56,7 +56,6 @@ from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
-from asyncz_like.stores._legacy import check_sql_table
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -225,8 +224,11 @@ class SQLAlchemyStore(PersistentStore):
         super().start(scheduler, alias)
         try:
             with self.operation_guard():
-                self.table.create(self.engine, checkfirst=True)
-                check_sql_table(self)  # asyncz's table: refused; an older one of ours: upgraded
+                try:
+                    self.table.create(self.engine, checkfirst=True)
+                except SQLAlchemyError:  # another process created it between the check and the CREATE
+                    if not sqlalchemy.inspect(self.engine).has_table(self.table.name, schema=self.table.schema):
+                        raise
         except (SQLAlchemyError, DeadlineExceeded) as exc:
             raise self.connection_error(self.url, exc) from exc
 

@@ -65,6 +65,8 @@ class TaskAPI:
         def running(self) -> bool: ...
         def now(self) -> datetime: ...
         def wakeup(self) -> None: ...
+        def wakeup_at(self, when: datetime) -> None: ...
+        def announce(self, alias: str, next_run_time: datetime | None) -> None: ...
         def lookup_store(self, alias: str) -> Store: ...
         def lookup_executor(self, alias: str) -> Executor: ...
         def listens_to(self, codes: int) -> bool: ...
@@ -199,15 +201,17 @@ class TaskAPI:
         self.logger.info("Added task %r to store %r", task.name, alias)
         if self._listen_mask & TASK_ADDED:  # no pydantic event per add when nobody listens
             self.dispatch_event(TaskEvent(code=TASK_ADDED, task_id=task.id, store=alias))
-        self.wakeup_if_earlier(task.next_run_time)
+        self.wakeup_if_earlier(task.next_run_time, alias)
 
-    def wakeup_if_earlier(self, run_time: datetime | None) -> None:
-        """Only a task due before the planned wakeup needs one; others wait for the timer."""
-        if self.state != SchedulerState.STATE_RUNNING or run_time is None:
+    def wakeup_if_earlier(self, run_time: datetime | None, alias: str | None = None) -> None:
+        """A task here is now due at ``run_time``: plan a pass for it (only one earlier than the
+        planned one changes anything) and tell the other schedulers sharing ``alias``."""
+        if run_time is None:
             return
-        planned = self.next_wakeup_time
-        if planned is None or run_time < planned:
-            self.wakeup()
+        if self.state == SchedulerState.STATE_RUNNING:
+            self.wakeup_at(run_time)
+        if alias is not None and self.state != SchedulerState.STATE_STOPPED:
+            self.announce(alias, run_time)
 
     def scheduled_job(
         self, trigger: Trigger | str | None = None, **options: Any
@@ -252,7 +256,7 @@ class TaskAPI:
             if not task.pending:
                 self.lookup_store(alias).update_task(task)
         self.dispatch_event(TaskEvent(code=TASK_MODIFIED, task_id=task_id, store=alias))
-        self.wakeup_if_earlier(task.next_run_time)
+        self.wakeup_if_earlier(task.next_run_time, alias)
         return task
 
     def reschedule_task(
@@ -351,7 +355,7 @@ class TaskAPI:
             task.next_run_time = next_run_time
             self.lookup_store(alias).update_task(task)
         self.dispatch_event(TaskEvent(code=TASK_MODIFIED, task_id=task_id, store=alias))
-        self.wakeup_if_earlier(next_run_time)
+        self.wakeup_if_earlier(next_run_time, alias)
         return task
 
     # -- reading tasks -----------------------------------------------------------

@@ -47,7 +47,7 @@ def test_a_trigger_time_past_the_supported_range_finishes_the_task_instead_of_br
         scheduler.process_tasks(now=NOON)
         assert scheduler.get_task("far") is None, "finished and removed"
         assert "the task has finished" in caplog.text
-        scheduler.add_task(f"{__name__}:record", "interval", minutes=1, id="other")
+        scheduler.add_task(f"{__name__}:record", "interval", minutes=1, start_at=NOON, id="other")
         scheduler.process_tasks(now=NOON + timedelta(minutes=1))  # the store still works
         assert scheduler.get_task("other").next_run_time == NOON + timedelta(minutes=2)  # type: ignore[union-attr]
     finally:

@@ -153,8 +153,9 @@ def asyncz_task_files(store: Any) -> list[Any]:
 
 
 def check_file_directory(store: Any) -> None:
-    rows = []
-    for path in asyncz_task_files(store)[:SAMPLE]:
-        with path.open("rb") as file:
-            rows.append((path.name[: -len(store.suffix)], file.read()))
-    refuse_asyncz_states(store, f"the directory {str(store.directory)!r}", rows)
+    """asyncz's files are named ``<id><suffix>``, a name ours never has: any such file is
+    refused, encrypted or not, rather than silently ignored."""
+    files = asyncz_task_files(store)
+    if files:
+        ids = [path.name[: -len(store.suffix)] for path in files]
+        raise asyncz_data_error(store, f"the directory {str(store.directory)!r}", ids, len(files))

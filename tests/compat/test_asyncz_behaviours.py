@@ -228,3 +228,57 @@ def test_a_cron_trigger_with_a_zone_keeps_it(host_in_new_york: tzinfo) -> None:
     scheduler.start()
     task = scheduler.add_task(asyncz_jobs.tick, CronTrigger(hour=9, timezone="UTC"), id="utc")
     assert task.next_run_time == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("call", "kind"),
+    [
+        (lambda s: s.add_executor(5, "x"), TypeError),
+        (lambda s: s.add_store(5, "x"), TypeError),
+        (lambda s: s.add_executor("debug", "default"), ValueError),  # the alias is taken
+        (lambda s: s.add_store("memory", "default"), ValueError),
+        (lambda s: s.add_task(asyncz_jobs.tick, 5), TypeError),  # neither an alias nor a trigger
+        (lambda s: s.add_task(asyncz_jobs.tick, "no_such_trigger"), LookupError),
+        (lambda s: s.add_task(5, "interval", minutes=1), TypeError),  # not callable
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, name=5), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, executor=5), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, store=5), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, args="ab"), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, kwargs=[1]), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, max_instances=0), TypeError),
+        (lambda s: s.add_task(asyncz_jobs.tick, "interval", minutes=1, mistrigger_grace_time=0), TypeError),
+        (lambda s: s.add_task("tests.compat.asyncz_jobs", "interval", minutes=1), ValueError),  # no ':'
+        (lambda s: s.lookup_executor("nowhere"), KeyError),
+        (lambda s: s.lookup_store("nowhere"), KeyError),
+        (lambda s: s.get_task_infos(sort_by="colour"), ValueError),
+        (lambda s: s.get_task_infos(schedule_state="sleeping"), ValueError),
+        (lambda s: CronTrigger.from_crontab("0 9 * *"), ValueError),
+    ],
+)
+def test_bad_arguments_raise_what_asyncz_raises(scheduler: ManualScheduler, call, kind: type[Exception]) -> None:  # type: ignore[no-untyped-def]
+    scheduler.start()
+    with pytest.raises(kind):
+        call(scheduler)
+
+
+# -- differences kept on purpose (docs/migrating.md) -------------------------------------------
+
+
+def test_moving_one_run_of_an_interval_keeps_its_grid(scheduler: ManualScheduler) -> None:
+    """asyncz re-phases the interval from a moved run; here only that run moves."""
+    scheduler.start()
+    scheduler.add_task(asyncz_jobs.tick, "interval", hours=1, start_at=START + timedelta(hours=1), id="hourly")
+    moved = START + timedelta(hours=1, minutes=20)
+    scheduler.update_task("hourly", next_run_time=moved)
+    scheduler.process_tasks(now=moved)
+    assert scheduler.get_task("hourly").next_run_time == START + timedelta(hours=2)  # type: ignore[union-attr]
+
+
+def test_an_and_trigger_moves_past_its_previous_fire_time() -> None:
+    """asyncz 0.17.2's AndTrigger never returns when asked for the time after a fire time."""
+    from asyncz_like.triggers import AndTrigger
+
+    both = AndTrigger([CronTrigger(hour=3, timezone="UTC"), CronTrigger(day_of_week="mon", hour="*", timezone="UTC")])
+    first = both.get_next_trigger_time(UTC, None, START)
+    assert first == datetime(2026, 3, 9, 3, 0, tzinfo=UTC)  # the next Monday, 03:00
+    assert both.get_next_trigger_time(UTC, first, first) == datetime(2026, 3, 16, 3, 0, tzinfo=UTC)

@@ -281,3 +281,35 @@ def test_a_table_that_is_not_a_task_table_is_refused_clearly(tmp_path: Path) -> 
         factory()
     engine.dispose()
     factory.cleanup()
+
+
+def test_encrypted_asyncz_task_files_are_refused_too(tmp_path: Path) -> None:
+    factory = StoreFactory("file", tmp_path)
+    write_asyncz_layout(factory, rows("encrypted"))
+    with pytest.raises(StoreFormatError, match="written by asyncz"):
+        factory()
+    factory.cleanup()
+
+
+@pytest.mark.parametrize("kind", ["redis", "mongodb"])
+def test_encrypted_asyncz_tasks_in_redis_and_mongodb_are_set_aside_never_deleted_until_converted(
+    kind: str, tmp_path: Path
+) -> None:
+    """Encrypted, asyncz's bytes cannot be told from damaged ones at start (SQL tables and task
+    files are recognised by their schema and names); each task is set aside, kept, and
+    converts with asyncz's key."""
+    factory = StoreFactory(kind, tmp_path)
+    try:
+        write_asyncz_layout(factory, rows("encrypted"))
+        store = factory()
+        assert store.get_all_tasks() == []
+        assert sorted(aside.task_id for aside in store.get_set_aside_tasks()) == IDS
+        store.shutdown()
+        report = migrate_asyncz_store(
+            factory(start=False), timezone="Europe/Berlin", asyncz_encryption_key=ENCRYPTION_KEY
+        )
+        assert sorted(report.converted) == IDS
+        assert sorted(task.id for task in factory().get_all_tasks()) == IDS  # type: ignore[type-var]
+    finally:
+        factory.cleanup()
+        drop_backup(factory)

@@ -143,7 +143,9 @@ class StoreClient:
         return self.redactor.value(features.run_history(self.start().scheduler, task_id, limit, outcome, since))  # type: ignore[no-any-return]
 
     def health(self) -> dict[str, Any]:
-        return self.redactor.value(features.health_report(self.start().scheduler))  # type: ignore[no-any-return]
+        """The scheduler's report; of an owned client, a view of its stores (``store_view``)."""
+        report = features.health_report(self.start().scheduler)
+        return self.redactor.value(features.store_view(report) if self.owned else report)  # type: ignore[no-any-return]
 
     def last_outcomes(self) -> dict[str, dict[str, Any]]:
         return self.redactor.value(features.last_outcomes(self.start().scheduler))  # type: ignore[no-any-return]

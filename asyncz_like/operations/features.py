@@ -60,6 +60,29 @@ def health_report(scheduler: Any) -> dict[str, Any]:
     return report if isinstance(report, dict) else {"report": report}
 
 
+#: what a health report says about the process that made it: of a store client (the CLI, a
+#: server over a store) that runs no tasks, it says nothing an operator needs
+_OWN_PROCESS_FIELDS = ("state", "last_pass_at", "next_wakeup_time", "runs_in_flight", "claims_held", "runs")
+_OWN_PROCESS_REASONS = ("processing is paused",)
+
+
+def store_view(report: dict[str, Any]) -> dict[str, Any]:
+    """A client's health report as a view of its stores: the client's own paused state, run
+    figures and lease are left out (the schedulers that share the stores are listed under
+    each store), and a status that only the client's pause made ``degraded`` is ``ok``."""
+    view = {key: value for key, value in report.items() if key not in _OWN_PROCESS_FIELDS}
+    reasons = [reason for reason in report.get("reasons") or [] if reason not in _OWN_PROCESS_REASONS]
+    view["reasons"] = reasons
+    if health_status(report) == "degraded" and not reasons:
+        view["status"] = "ok"
+    for store in view.get("stores") or []:
+        if isinstance(store, dict) and isinstance(store.get("schedulers"), list):
+            store["schedulers"] = [seen for seen in store["schedulers"] if not seen.get("is_self")]
+    view["seen_from"] = "a store client: it runs a task only when asked to run one now"
+    view.pop("scheduler_id", None)
+    return view
+
+
 def health_status(report: dict[str, Any]) -> str:
     """``ok``, ``degraded`` or ``failing`` (``unknown`` for a report without a status)."""
     status = report.get("status")

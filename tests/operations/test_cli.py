@@ -207,3 +207,38 @@ def test_a_config_file_names_the_stores(target: StoreTarget, tmp_path: Path) -> 
     broken.write_text("timezone = \n")
     result = run_cli("list", "--config", str(broken))
     assert result.code == 2 and "broken.toml is not valid TOML" in result.stderr
+
+
+def test_history_and_health_or_a_clear_unavailable(cli: Any, tmp_path: Path) -> None:
+    """With run history (scheduler.get_run_history / health_check) the commands show it;
+    an installation without it says so with exit status 6."""
+    from asyncz_like.operations.features import has_health, has_history
+    from asyncz_like.schedulers.manual import ManualScheduler
+
+    assert cli("add", f"{JOB}:record", "cron", "-t", "hour=3", "--id", "job", "--arg", str(tmp_path / "r")).code == 0
+    assert cli("run-now", "job").code == 0
+    assert cli("add", f"{JOB}:fail", "cron", "-t", "hour=3", "--id", "bad").code == 0
+    assert cli("run-now", "bad").code == 1
+    history = cli("history", "--json")
+    health = cli("health", "--json")
+    if not has_history(ManualScheduler):
+        assert history.code == 6 and "run history is not available" in history.stderr
+    else:
+        assert history.code == 0, history.stderr
+        assert [(run["task_id"], run["outcome"]) for run in history.json()] == [("bad", "error"), ("job", "executed")]
+        assert [run["task_id"] for run in cli("history", "job", "--json").json()] == ["job"]
+        assert [run["task_id"] for run in cli("history", "--outcome", "error", "--json").json()] == ["bad"]
+        table = cli("history")
+        assert table.stdout.splitlines()[0].split()[:2] == ["TASK", "OUTCOME"]
+        assert "RuntimeError" in table.stdout and "deliberate failure" in table.stdout
+        listed = cli("list", "--json").json()["tasks"]
+        assert {task["id"]: task["last_outcome"] for task in listed} == {"job": "executed", "bad": "error"}
+    if not has_health(ManualScheduler):
+        assert health.code == 6 and "health is not available" in health.stderr
+    else:
+        assert health.code == 0, health.stderr
+        report = health.json()
+        assert report["status"] in ("ok", "degraded")
+        assert "processing is paused" not in report["reasons"]  # the CLI's own client is not the news
+        assert report["stores"][0]["reachable"] is True
+        assert "status:" in cli("health").stdout

@@ -252,25 +252,35 @@
     }
   }
 
-  function definitionList(report) {
+  // A report of any shape: objects as nested definition lists, lists as bullet lists.
+  function definitionList(report, depth = 0) {
     const dl = document.createElement("dl");
     for (const [key, value] of Object.entries(report)) {
+      if (key === "status" && depth === 0) continue; // shown in the badge
       const dt = document.createElement("dt");
       dt.textContent = key.replace(/_/g, " ");
       const dd = document.createElement("dd");
-      dd.textContent = typeof value === "object" && value !== null ? summarize(value) : String(value);
+      dd.append(renderValue(value, depth));
       dl.append(dt, dd);
     }
     return dl;
   }
 
-  function summarize(value) {
-    if (Array.isArray(value)) return value.map((item) => summarize(item)).join("; ") || "—";
-    if (typeof value === "object" && value !== null) {
-      return Object.entries(value).map(([k, v]) => `${k}: ${typeof v === "object" && v !== null ? summarize(v) : v}`)
-        .join(", ");
+  function renderValue(value, depth) {
+    if (value === null || value === undefined || value === "") return document.createTextNode("—");
+    if (Array.isArray(value)) {
+      if (value.length === 0) return document.createTextNode("none");
+      const ul = document.createElement("ul");
+      for (const item of value) {
+        const li = document.createElement("li");
+        li.append(renderValue(item, depth + 1));
+        ul.append(li);
+      }
+      return ul;
     }
-    return String(value);
+    if (typeof value === "object") return depth < 3 ? definitionList(value, depth + 1) : document.createTextNode(JSON.stringify(value));
+    if (typeof value === "number" && !Number.isInteger(value)) return document.createTextNode(value.toFixed(3));
+    return document.createTextNode(String(value));
   }
 
   // -- polling ----------------------------------------------------------------------

@@ -125,29 +125,36 @@ class Store(ABC):
         """Release connections."""
 
     @abstractmethod
-    def lookup_task(self, task_id: str) -> Task | None: ...
+    def lookup_task(self, task_id: str) -> Task | None:
+        """The task with this id, or None (also None for a task set aside as unrestorable)."""
 
     @abstractmethod
-    def get_due_tasks(self, now: datetime) -> list[Task]: ...
+    def get_due_tasks(self, now: datetime) -> list[Task]:
+        """Tasks with ``next_run_time <= now``, earliest first; never paused ones, never a full scan."""
 
     @abstractmethod
-    def get_next_run_time(self) -> datetime | None: ...
+    def get_next_run_time(self) -> datetime | None:
+        """The earliest next run time of any task here (None: nothing scheduled); it sets the timer."""
 
     @abstractmethod
     def get_all_tasks(self) -> list[Task]:
         """Every restorable task, ordered by next run time with paused tasks last."""
 
     @abstractmethod
-    def add_task(self, task: Task) -> None: ...
+    def add_task(self, task: Task) -> None:
+        """Store a new task; ConflictIdError if its id is taken."""
 
     @abstractmethod
-    def update_task(self, task: Task) -> None: ...
+    def update_task(self, task: Task) -> None:
+        """Replace a stored task with this one (same id); TaskLookupError if it is not stored."""
 
     @abstractmethod
-    def delete_task(self, task_id: str) -> None: ...
+    def delete_task(self, task_id: str) -> None:
+        """Remove a task, a set-aside one included; TaskLookupError if there is none."""
 
     @abstractmethod
-    def remove_all_tasks(self) -> None: ...
+    def remove_all_tasks(self) -> None:
+        """Remove every task of this store."""
 
     def get_set_aside_tasks(self) -> list[SetAsideTask]:
         """Tasks found unrestorable, with the reason; they are still in the store."""
@@ -210,10 +217,12 @@ class Serializer(ABC):
     """Turns a task's state dict into bytes for a persistent store, and back."""
 
     @abstractmethod
-    def dumps(self, state: dict[str, Any]) -> bytes: ...
+    def dumps(self, state: dict[str, Any]) -> bytes:
+        """A task's state (plain data, datetimes and the trigger included) as bytes."""
 
     @abstractmethod
-    def loads(self, data: bytes) -> dict[str, Any]: ...
+    def loads(self, data: bytes) -> dict[str, Any]:
+        """The state dict back from ``dumps``' bytes; raises on bytes it cannot read."""
 
 
 EventCallback = Any  # Callable[[SchedulerEvent], Any] or an async function

@@ -10,16 +10,22 @@ class AsynczException(Exception):
 
 
 class SchedulerAlreadyRunningError(AsynczException, RuntimeError):
+    """The operation needs a stopped scheduler (``setup`` on a running one raises it)."""
+
     def __init__(self) -> None:
         super().__init__("The scheduler is already running.")
 
 
 class SchedulerNotRunningError(AsynczException, RuntimeError):
+    """The operation needs a started scheduler (``pause``, ``resume``, ``run_task``, ``shutdown``)."""
+
     def __init__(self) -> None:
         super().__init__("The scheduler has not been started.")
 
 
 class TaskLookupError(AsynczException, KeyError):
+    """No task has this id (in the store asked, or in any). A ``KeyError``, as in asyncz."""
+
     def __init__(self, task_id: str | None) -> None:
         super().__init__(f"No task by the id of {task_id!r} was found.")
         self.task_id = task_id
@@ -29,6 +35,8 @@ class TaskLookupError(AsynczException, KeyError):
 
 
 class ConflictIdError(AsynczException, KeyError):
+    """A task with this id is already stored; pass ``replace_existing=True`` to update it."""
+
     def __init__(self, task_id: str | None) -> None:
         super().__init__(f"Task identifier {task_id!r} conflicts with an existing task.")
         self.task_id = task_id
@@ -38,6 +46,8 @@ class ConflictIdError(AsynczException, KeyError):
 
 
 class MaximumInstancesError(AsynczException):
+    """The task already has ``max_instances`` runs in flight; this run was not started."""
+
     def __init__(self, task_id: str | None, max_instances: int) -> None:
         super().__init__(f"Task {task_id!r} has already reached its maximum number of instances ({max_instances}).")
         self.task_id = task_id

@@ -32,9 +32,11 @@ class PickleSerializer(Serializer):
         self.protocol = protocol
 
     def dumps(self, state: dict[str, Any]) -> bytes:
+        """Pickle the state."""
         return pickle.dumps(state, self.protocol)
 
     def loads(self, data: bytes) -> dict[str, Any]:
+        """Unpickle; anything but a state dict raises."""
         state = pickle.loads(data)
         if not isinstance(state, dict):
             raise ValueError(f"stored state is a {type(state).__name__}, not a dict")
@@ -46,9 +48,11 @@ class JSONSerializer(Serializer):
     anything else raises ``TypeError`` when the task is stored, naming the value."""
 
     def dumps(self, state: dict[str, Any]) -> bytes:
+        """The state as UTF-8 JSON; datetimes, zones, tuples and the trigger are tagged so ``loads`` restores them."""
         return json.dumps(_encode(state), separators=(",", ":"), ensure_ascii=False).encode()
 
     def loads(self, data: bytes) -> dict[str, Any]:
+        """The state from ``dumps``' JSON; anything but a state dict raises."""
         state = _decode(json.loads(data))
         if not isinstance(state, dict):
             raise ValueError(f"stored state is a {type(state).__name__}, not an object")

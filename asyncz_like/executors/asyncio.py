@@ -72,6 +72,7 @@ class AsyncIOExecutor(BaseExecutor):
         return None if _is_async(task.fn) else self.max_workers + len(self.running)
 
     async def wait_running(self) -> None:
+        """Wait (on the loop) until the coroutine and thread runs in flight are over; for ``shutdown(wait=True)``."""
         waiting: list[Any] = list(self.running)
         waiting += [asyncio.wrap_future(future) for future in list(self.running_threads)]
         if waiting:

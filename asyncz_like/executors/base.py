@@ -93,6 +93,7 @@ class BaseExecutor(Executor):
             )
 
     def running_instances(self, task_id: str) -> int:
+        """How many runs of this task are in flight here (what ``max_instances`` is checked against)."""
         return self._instances.get(task_id, 0)
 
     @abstractmethod

@@ -62,6 +62,7 @@ class PoolExecutor(BaseExecutor):
         return self.max_workers
 
     def started_pool(self) -> concurrent.futures.Executor:
+        """The pool, once ``start`` made it; a RuntimeError naming the executor before that."""
         if self.pool is None:
             raise RuntimeError(f"executor {self.alias!r} is not started")
         return self.pool
@@ -69,6 +70,7 @@ class PoolExecutor(BaseExecutor):
     def report_when_done(
         self, task: Task, run_times: Sequence[datetime], future: concurrent.futures.Future[Any]
     ) -> None:
+        """Report the runs' outcomes to the scheduler when ``future`` completes."""
         future.add_done_callback(lambda done: self._done(task, run_times, done))
 
     def _done(

@@ -63,7 +63,11 @@ _TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_
 
 
 class BaseScheduler(TypedTaskAPI, ABC):
-    """Composes trigger, executor and store plugins; see the asyncz API reference."""
+    """Composes trigger, executor and store plugins and owns the life cycle: ``start``,
+    ``pause``/``resume``, ``shutdown``. The task methods (``add_task``, ``get_task``, ...)
+    are :class:`~asyncz_like.schedulers.task_api.TaskAPI`'s; a front end
+    (``AsyncIOScheduler``, ``NativeAsyncIOScheduler``, ``ManualScheduler``) decides when
+    the processing pass runs. Options are ``setup``'s."""
 
     def __init__(self, global_config: dict[str, Any] | None = None, **options: Any) -> None:
         self.executors: dict[str, Executor] = {}
@@ -185,6 +189,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
 
     @property
     def running(self) -> bool:
+        """True unless stopped (a paused scheduler is running)."""
         return self.state != SchedulerState.STATE_STOPPED
 
     def start(self, paused: bool = False) -> bool:
@@ -319,6 +324,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
                     self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
 
     def pause(self) -> None:
+        """Stop processing tasks until ``resume``; tasks can still be added and changed."""
         if self.state == SchedulerState.STATE_STOPPED:
             raise SchedulerNotRunningError()
         if self.state == SchedulerState.STATE_RUNNING:
@@ -327,6 +333,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
             self.dispatch_event(SchedulerEvent(code=SCHEDULER_PAUSED))
 
     def resume(self) -> None:
+        """Process tasks again after ``pause``; due runs are handled at once."""
         if self.state == SchedulerState.STATE_STOPPED:
             raise SchedulerNotRunningError()
         if self.state == SchedulerState.STATE_PAUSED:
@@ -389,6 +396,8 @@ class BaseScheduler(TypedTaskAPI, ABC):
     # -- executors and stores ----------------------------------------------------
 
     def add_executor(self, executor: Executor | str, alias: str = "default", **executor_options: Any) -> None:
+        """Add an executor (an instance, an alias such as ``"threadpool"`` or a
+        ``module:Class``) under ``alias``; started at once if the scheduler runs."""
         with self.executor_lock:
             if alias in self.executors:
                 raise ValueError(f"alias: an executor named {alias!r} already exists")
@@ -399,6 +408,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
         self.dispatch_event(SchedulerEvent(code=EXECUTOR_ADDED, alias=alias))
 
     def remove_executor(self, alias: str, shutdown: bool = True) -> None:
+        """Remove the executor ``alias``, shutting it down unless ``shutdown=False``."""
         with self.executor_lock:
             executor = self.lookup_executor(alias)
             del self.executors[alias]
@@ -425,6 +435,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
             self.wakeup()
 
     def remove_store(self, alias: str, shutdown: bool = True) -> None:
+        """Remove the store ``alias``, shutting it down unless ``shutdown=False``; its tasks stay in it."""
         with self.store_lock:
             store = self.lookup_store(alias)
             del self.stores[alias]
@@ -433,12 +444,14 @@ class BaseScheduler(TypedTaskAPI, ABC):
         self.dispatch_event(SchedulerEvent(code=STORE_REMOVED, alias=alias))
 
     def lookup_executor(self, alias: str) -> Executor:
+        """The executor named ``alias``; ExecutorLookupError naming the ones that exist."""
         try:
             return self.executors[alias]
         except KeyError:
             raise ExecutorLookupError(alias, sorted(self.executors)) from None
 
     def lookup_store(self, alias: str) -> Store:
+        """The store named ``alias``; StoreLookupError naming the ones that exist."""
         try:
             return self.stores[alias]
         except KeyError:
@@ -447,6 +460,8 @@ class BaseScheduler(TypedTaskAPI, ABC):
     # -- listeners ---------------------------------------------------------------
 
     def add_listener(self, callback: Callable[[SchedulerEvent], Any], mask: int = ALL_EVENTS) -> None:
+        """Call ``callback(event)`` for every event whose code is in ``mask`` (a bitmask of
+        event codes; all by default). A coroutine function is run on the scheduler's loop."""
         if not callable(callback):
             raise TypeError(f"callback: expected a callable, got {type(callback).__name__}")
         if isinstance(mask, bool) or not isinstance(mask, int) or mask <= 0:

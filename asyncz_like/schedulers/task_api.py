@@ -262,12 +262,15 @@ class TaskAPI:
     def reschedule_task(
         self, task_id: str | Task, store: str | None = None, trigger: Trigger | str | None = None, **trigger_args: Any
     ) -> Task:
+        """Give the task a new trigger (an instance, or an alias with ``trigger_args``); its
+        next run time is the new trigger's first. One that can never fire is refused."""
         new_trigger = self.create_trigger(trigger, trigger_args)
         new_trigger.use_scheduler_defaults(self.timezone, self.now())
         next_run_time = self.first_run_time(new_trigger)
         return self.update_task(task_id, store, trigger=new_trigger, next_run_time=next_run_time)
 
     def pause_task(self, task_id: str | Task, store: str | None = None) -> Task:
+        """Keep the task but stop running it (``next_run_time`` None) until ``resume_task``."""
         return self.update_task(task_id, store, next_run_time=None)
 
     def resume_task(self, task_id: str | Task, store: str | None = None) -> Task | None:
@@ -283,6 +286,7 @@ class TaskAPI:
             return self.update_task(task_id, alias, next_run_time=next_run_time)
 
     def delete_task(self, task_id: str | Task, store: str | None = None) -> None:
+        """Remove the task (pending, stored or set aside); TaskLookupError if there is none."""
         task_id = _task_id(task_id)
         with self.store_lock:
             for index, (task, _, _) in enumerate(self.pending_tasks):
@@ -307,6 +311,7 @@ class TaskAPI:
         raise TaskLookupError(task_id)
 
     def remove_all_tasks(self, store: str | None = None) -> None:
+        """Remove every task of ``store``, or of all stores."""
         with self.store_lock:
             if self.state == SchedulerState.STATE_STOPPED:
                 self.pending_tasks = [
@@ -361,6 +366,7 @@ class TaskAPI:
     # -- reading tasks -----------------------------------------------------------
 
     def get_tasks(self, store: str | None = None) -> list[Task]:
+        """The tasks of ``store`` (or of all stores) as live Task objects; pending ones included."""
         with self.store_lock:
             tasks = [task for task, _, _ in self.pending_tasks if store in (None, task.store_alias)]
             if self.running:
@@ -372,12 +378,14 @@ class TaskAPI:
         return tasks
 
     def get_task(self, task_id: str, store: str | None = None) -> Task | None:
+        """The task with this id (in ``store``, or any store), or None."""
         try:
             return self.lookup_task(task_id, store)[0]
         except TaskLookupError:
             return None
 
     def get_task_info(self, task_id: str, store: str | None = None) -> TaskInfo | None:
+        """An immutable ``TaskInfo`` snapshot of the task, or None."""
         task = self.get_task(task_id, store)
         return None if task is None else task.snapshot()
 

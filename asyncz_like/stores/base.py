@@ -188,6 +188,8 @@ class PersistentStore(Store):
     # -- bytes <-> tasks -------------------------------------------------------------
 
     def encode_task(self, task: Task) -> bytes:
+        """The task's state, serialized (and encrypted with a key); an error names the part
+        the serializer cannot take (``args``, ``kwargs``, ``trigger``)."""
         state = task.__getstate__()
         try:
             data = self.serializer.dumps(state)
@@ -233,6 +235,8 @@ class PersistentStore(Store):
     # -- set-aside bookkeeping ------------------------------------------------------
 
     def set_aside(self, task_id: str, reason: str) -> None:
+        """Mark a stored task as unrestorable (``reason`` says why): reads skip it, it is
+        logged and reported once as ``TASK_RESTORE_FAILED``, and it stays in the store."""
         with self._set_aside_lock:
             known = self._set_aside.get(task_id) == reason
             self._set_aside[task_id] = reason
@@ -257,9 +261,11 @@ class PersistentStore(Store):
                 self._set_aside.pop(task_id, None)
 
     def is_set_aside(self, task_id: str) -> bool:
+        """Whether the task was found unrestorable and is kept aside."""
         return task_id in self._set_aside
 
     def set_aside_count(self) -> int:
+        """How many tasks are set aside."""
         return len(self._set_aside)
 
     def get_set_aside_tasks(self) -> list[SetAsideTask]:

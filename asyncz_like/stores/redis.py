@@ -404,6 +404,7 @@ class RedisStore(PersistentStore):
 
     @property
     def changes_channel(self) -> str:
+        """The pub/sub channel on which schedulers sharing these keys announce changes."""
         return f"{self.tasks_key}.changes"
 
     def watch(self, callback: Any) -> bool:

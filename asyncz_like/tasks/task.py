@@ -256,6 +256,7 @@ class Task:
 
     @property
     def schedule_state(self) -> TaskScheduleState:
+        """PENDING (not yet in a store), PAUSED (no next run time) or SCHEDULED."""
         if self.pending:
             return TaskScheduleState.PENDING
         if self.next_run_time is None:
@@ -264,6 +265,7 @@ class Task:
 
     @property
     def paused(self) -> bool:
+        """In a store without a next run time."""
         return not self.pending and self.next_run_time is None
 
     # -- conveniences that go through the owning scheduler -----------------------
@@ -319,6 +321,7 @@ class Task:
         return fn
 
     def snapshot(self) -> TaskInfo:
+        """An immutable ``TaskInfo`` of this task, for display and APIs."""
         trigger = self.trigger
         name: str | None = callable_name(self.fn) if self.fn is not None else None
         if name is None and self.fn_reference:

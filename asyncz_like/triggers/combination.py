@@ -35,6 +35,9 @@ def _jittered(value: datetime | None, jitter: float | None) -> datetime | None:
 
 
 class _Combination(Trigger):
+    """What ``and`` and ``or`` share: a non-empty list of trigger instances and an optional
+    jitter on the combined time. Exported as ``asyncz_like.triggers.BaseCombinationTrigger``."""
+
     __slots__ = ("triggers",)
     kind = ""
 

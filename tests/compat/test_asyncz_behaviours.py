@@ -282,3 +282,14 @@ def test_an_and_trigger_moves_past_its_previous_fire_time() -> None:
     first = both.get_next_trigger_time(UTC, None, START)
     assert first == datetime(2026, 3, 9, 3, 0, tzinfo=UTC)  # the next Monday, 03:00
     assert both.get_next_trigger_time(UTC, first, first) == datetime(2026, 3, 16, 3, 0, tzinfo=UTC)
+
+
+def test_remove_listener_removes_every_registration_of_the_callback(scheduler: ManualScheduler) -> None:
+    """asyncz removes the first registration only; removing a listener here stops it."""
+    heard: list[object] = []
+    scheduler.add_listener(heard.append)
+    scheduler.add_listener(heard.append)
+    assert scheduler.remove_listener(heard.append) is True
+    scheduler.start()
+    assert heard == []
+    assert scheduler.remove_listener(heard.append) is False

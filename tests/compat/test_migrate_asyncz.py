@@ -149,6 +149,9 @@ def test_converted_tasks_run_on_the_store(factory: StoreFactory) -> None:
 
 def test_migration_reads_encrypted_asyncz_stores_with_asyncz_key(factory: StoreFactory) -> None:
     write_asyncz_layout(factory, rows("encrypted"))
+    if factory.kind in (*SQL_KINDS, "file"):  # recognised by the schema / file names, encrypted or not
+        with pytest.raises(StoreFormatError, match="written by asyncz"):
+            factory()
     report = migrate_asyncz_store(factory(start=False), timezone="Europe/Berlin", asyncz_encryption_key=ENCRYPTION_KEY)
     assert sorted(report.converted) == IDS
     assert sorted(task.id for task in factory().get_all_tasks()) == IDS  # type: ignore[type-var]
@@ -313,3 +316,19 @@ def test_encrypted_asyncz_tasks_in_redis_and_mongodb_are_set_aside_never_deleted
     finally:
         factory.cleanup()
         drop_backup(factory)
+
+
+def test_converted_tasks_are_written_with_the_stores_serializer_and_key(tmp_path: Path) -> None:
+    from asyncz_like.stores import generate_key
+    from asyncz_like.stores._encryption import FERNET_PREFIX
+    from tests.stores._raw import raw_state
+
+    factory = StoreFactory("sqlite", tmp_path)
+    write_asyncz_layout(factory, rows())
+    key = generate_key()
+    migrate_asyncz_store(factory(start=False, serializer="json", encryption_key=key), timezone="Europe/Berlin")
+    store = factory(serializer="json", encryption_key=key)
+    assert sorted(task.id for task in store.get_all_tasks()) == IDS  # type: ignore[type-var]
+    assert bytes(raw_state(store, "interval"))[: len(FERNET_PREFIX)] == FERNET_PREFIX  # type: ignore[arg-type]
+    factory.cleanup()
+    drop_backup(factory)

@@ -29,6 +29,17 @@ def nest(global_config: dict[str, Any] | None, prefix: str | None) -> dict[str, 
     return config
 
 
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` laid on top, section by section."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def as_bool(value: Any, argument: str) -> bool:
     if isinstance(value, bool):
         return value

@@ -61,10 +61,6 @@ def test_an_asyncz_program_runs_after_renaming_the_import(name: str, tmp_path: P
     assert_ran(run_program(name, tmp_path))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="setup() reads only 'asyncz_like.' keys; asyncz's 'asyncz.' prefix is ignored (scheduler core: see lead)",
-)
 def test_an_asyncz_global_config_runs_after_renaming_the_import(tmp_path: Path) -> None:
     assert_ran(run_program("global_config", tmp_path))
 

@@ -56,6 +56,7 @@ from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
+from asyncz_like.stores._legacy import check_sql_table
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -229,6 +230,7 @@ class SQLAlchemyStore(PersistentStore):
                 except SQLAlchemyError:  # another process created it between the check and the CREATE
                     if not sqlalchemy.inspect(self.engine).has_table(self.table.name, schema=self.table.schema):
                         raise
+                check_sql_table(self)  # asyncz's table: refused; an older one of ours: upgraded
         except (SQLAlchemyError, DeadlineExceeded) as exc:
             raise self.connection_error(self.url, exc) from exc
 

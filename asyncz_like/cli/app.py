@@ -38,8 +38,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from asyncz_like.cli import commands, serving  # noqa: F401  (registers the commands)
 
     CURRENT.clear()
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:  # the help, not an error
+        with click.Context(cli, info_name=PROG) as context:
+            click.echo(cli.get_help(context))
+        return ExitCode.OK
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+        result = cli.main(args=args, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo(f"{PROG}: aborted", err=True)
         return ExitCode.INTERRUPTED

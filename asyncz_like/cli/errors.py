@@ -55,6 +55,9 @@ def one_line(exc: BaseException, redactor: Redactor) -> str:
     """The error's message, first line only, secrets masked."""
     if isinstance(exc, click.ClickException):
         message = exc.format_message()
+        context = getattr(exc, "ctx", None)
+        if isinstance(exc, click.UsageError) and context is not None:
+            message = f"{message.splitlines()[0] if message else 'bad usage'} (see '{context.command_path} --help')"
     elif isinstance(exc, ValidationError):
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])

@@ -35,6 +35,11 @@ def test_the_command_is_installed_and_python_m_runs_it_too() -> None:
         assert command in help_text
     assert "health" in help_text and "run" in help_text and "serve" in help_text
     assert "Exit status: 0 ok" in help_text
+    bare = run_cli()
+    assert (bare.code, bare.stdout) == (0, help_text)
+    unknown = run_cli("frobnicate")
+    assert unknown.code == 2
+    assert unknown.stderr == "asyncz-like: error: No such command 'frobnicate'. (see 'asyncz-like --help')\n"
 
 
 def test_add_list_show_in_table_and_json(cli: Any, tmp_path: Path) -> None:

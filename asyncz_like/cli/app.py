@@ -39,10 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     CURRENT.clear()
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:  # the help, not an error
-        with click.Context(cli, info_name=PROG) as context:
-            click.echo(cli.get_help(context))
-        return ExitCode.OK
+    args = args or ["--help"]  # a bare command shows the help, not an error
     try:
         result = cli.main(args=args, prog_name=PROG, standalone_mode=False)
     except click.exceptions.Abort:

@@ -352,7 +352,10 @@ class TaskAPI:
                 TaskSubmissionEvent(code=TASK_SUBMITTED, task_id=task_id, store=alias, scheduled_run_times=submitted)
             )
             if not run_times:
-                return task  # a forced extra run leaves the schedule as it was
+                assert task.trigger is not None
+                if task.trigger.get_next_trigger_time(self.timezone, now, now) is not None:
+                    return task  # a forced extra run leaves a schedule that goes on as it was
+                next_run_time = None  # a one-shot task forced now has had its run
             if next_run_time is None and remove_finished:
                 self.lookup_store(alias).delete_task(task_id)
                 self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task_id, store=alias))

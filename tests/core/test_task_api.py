@@ -303,3 +303,15 @@ def test_get_task_infos_filters_searches_and_sorts(scheduler: ManualScheduler) -
         scheduler.get_task_infos(sort_by="colour")
     with pytest.raises(ValueError, match="schedule_state"):
         scheduler.get_task_infos(schedule_state="sleeping")
+
+
+def test_a_forced_run_of_a_one_shot_task_is_its_run_and_finishes_it(scheduler: ManualScheduler) -> None:
+    scheduler.start()
+    scheduler.add_task(jobs.record, "date", run_at=START + timedelta(hours=1), args=["once"], id="once")
+    assert scheduler.run_task("once") is None, "forced now, the one-shot task is finished and removed"
+    assert scheduler.get_task("once") is None
+    scheduler.add_task(jobs.record, "date", run_at=START + timedelta(hours=1), args=["kept"], id="kept")
+    kept = scheduler.run_task("kept", remove_finished=False)
+    assert kept is not None and kept.paused, "kept, paused, instead of running again at its time"
+    scheduler.process_tasks(now=START + timedelta(hours=2))
+    assert jobs.calls == ["once", "kept"]

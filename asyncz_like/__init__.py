@@ -47,6 +47,8 @@ from asyncz_like.exceptions import (
     TaskLookupError,
     TaskRestoreError,
 )
+from asyncz_like.history import HistorySettings, RunOutcome, RunRecord
+from asyncz_like.history.health import HealthReport, HealthStatus
 from asyncz_like.schedulers import (
     AsyncIOScheduler,
     BaseScheduler,
@@ -86,9 +88,14 @@ __all__ = [
     "ConflictIdError",
     "DecryptionError",
     "Executor",
+    "HealthReport",
+    "HealthStatus",
+    "HistorySettings",
     "ManualScheduler",
     "MaximumInstancesError",
     "NativeAsyncIOScheduler",
+    "RunOutcome",
+    "RunRecord",
     "SchedulerAlreadyRunningError",
     "SchedulerEvent",
     "SchedulerNotRunningError",

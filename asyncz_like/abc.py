@@ -8,7 +8,7 @@ entry-point group (``asyncz_like.triggers``, ``asyncz_like.executors``,
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -181,10 +181,15 @@ class Store(ABC):
         """Store the task's new schedule and drop ``owner``'s claim in one atomic step; a task
         with no next run time has finished and is deleted instead. Returns False when the
         claim had been lost (another scheduler took it over) and nothing was written."""
-        if task.next_run_time is None:
-            self.delete_task(task.id)  # type: ignore[arg-type]
-        else:
-            self.update_task(task)
+        from asyncz_like.exceptions import TaskLookupError
+
+        try:
+            if task.next_run_time is None:
+                self.delete_task(task.id)  # type: ignore[arg-type]
+            else:
+                self.update_task(task)
+        except TaskLookupError:  # deleted meanwhile: nothing to write back
+            return False
         return True
 
     def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
@@ -211,6 +216,51 @@ class Store(ABC):
     def announce(self, next_run_time: datetime) -> None:  # noqa: B027
         """Tell the watchers of this store that a task is now due at ``next_run_time``. Stores
         whose feed sees every write by itself (change streams) need not do anything."""
+
+    # -- run history, heartbeats and health (optional; see asyncz_like.history) ----------------
+    # A store that keeps run records sets ``supports_history`` and overrides the three history
+    # methods; otherwise the scheduler keeps the records of its runs in memory. Records are
+    # dicts of JSON-safe values (``asyncz_like.history.records.FIELDS``), times as float UTC
+    # seconds. A shared store may keep heartbeats too, so each scheduler sees the others.
+
+    supports_history: ClassVar[bool] = False
+
+    def record_runs(self, records: list[dict[str, Any]]) -> None:
+        """Append run records, in one round trip where the store allows."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no run history")
+
+    def get_run_history(
+        self, task_id: str | None, limit: int, outcomes: Collection[str] | None, since: float | None
+    ) -> list[dict[str, Any]]:
+        """At most ``limit`` records, newest first (``finished_at``, then ``run_id``), of one task
+        or all, with one of ``outcomes``, finished at ``since`` or later."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no run history")
+
+    def prune_history(self, task_ids: Collection[str], keep_per_task: int, older_than: float | None) -> None:
+        """Keep the newest ``keep_per_task`` records of each of ``task_ids``; delete every record
+        that finished before ``older_than``."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no run history")
+
+    def beat(self, scheduler_id: str, now: datetime, expires_at: datetime) -> None:  # noqa: B027
+        """Renew ``scheduler_id``'s heartbeat (a shared store; the others need not)."""
+
+    def drop_beat(self, scheduler_id: str) -> None:  # noqa: B027
+        """``scheduler_id`` stops cleanly: remove its heartbeat."""
+
+    def get_schedulers(self, now: datetime) -> list[dict[str, Any]]:
+        """The schedulers seen here: ``{"scheduler_id", "renewed_at", "expires_at", "runs_held"}``
+        (times as float UTC seconds, None when only a lease was seen)."""
+        return []
+
+    def count_tasks(self) -> tuple[int, int]:
+        """(scheduled, paused) tasks; stores override it with a count that restores nothing."""
+        tasks = self.get_all_tasks()
+        scheduled = sum(1 for task in tasks if task.next_run_time is not None)
+        return scheduled, len(tasks) - scheduled
+
+    def ping(self) -> None:
+        """One round trip to the store's server (the health report times it)."""
+        self.get_next_run_time()
 
 
 class Serializer(ABC):

@@ -42,6 +42,16 @@ class TaskExecutionEvent(TaskEvent):
     return_value: Any = None
     exception: BaseException | None = None
     traceback: str | None = None
+    #: 1 for a run time's first attempt, 2 for its first retry, ...
+    attempt: int = 1
+    #: after a TASK_ERROR: attempts still to come (0 when this failure is final)
+    retries_left: int = 0
+    #: after a TASK_ERROR that is retried: when the next attempt is due
+    retry_at: datetime | None = None
+    #: no further attempt of this run time follows (always true for TASK_EXECUTED and TASK_MISSED)
+    final: bool = True
+    #: the run's id in the run history (None when history is off)
+    run_id: str | None = None
 
 
 class TaskRestoreFailedEvent(TaskEvent):

@@ -117,7 +117,7 @@ class AsyncIOExecutor(BaseExecutor):
 
     async def _run_coroutine(self, task: Task, run_times: Sequence[datetime]) -> None:
         try:
-            outcomes = await run_async(task.fn, task.args, task.kwargs, run_times)  # type: ignore[arg-type]
+            outcomes = await run_async(task.fn, task.args, task.kwargs, run_times, self.timer)  # type: ignore[arg-type]
         except BaseException as exc:  # cancelled: still free the instance and report
             self.task_crashed(task, run_times, exc)
             raise
@@ -128,7 +128,7 @@ class AsyncIOExecutor(BaseExecutor):
 
     def _run_in_thread(self, task: Task, run_times: Sequence[datetime]) -> None:
         try:
-            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times)  # type: ignore[arg-type]
+            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer)  # type: ignore[arg-type]
         except BaseException as exc:
             self.task_crashed(task, run_times, exc)
         else:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from threading import Lock
 from typing import TYPE_CHECKING
 
 from asyncz_like.abc import Executor
-from asyncz_like.events import TASK_ERROR, TASK_EXECUTED, TASK_QUEUED, TaskSubmissionEvent
+from asyncz_like.events import TASK_QUEUED, TaskSubmissionEvent
 from asyncz_like.exceptions import MaximumInstancesError
-from asyncz_like.executors.runner import Outcome, failure_outcome, outcome_events
+from asyncz_like.executors.runner import Outcome, failure_outcome
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
@@ -36,11 +36,14 @@ class BaseExecutor(Executor):
         self._in_flight = 0
         self._queued_since_warning = 0
         self._warned_at = 0.0
+        #: what runs are timed with (the run history's start and end): the scheduler's clock
+        self.timer: Callable[[], float] = time.time
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         self.scheduler = scheduler
         self.alias = alias
         self.logger = logging.getLogger(f"asyncz_like.executors.{alias}")
+        self.timer = _timer_of(scheduler.clock)
 
     def shutdown(self, wait: bool = True) -> None:
         """Nothing to release by default."""
@@ -110,19 +113,31 @@ class BaseExecutor(Executor):
                 self._instances.pop(task_id, None)
 
     def task_finished(self, task: Task, outcomes: Sequence[Outcome]) -> None:
-        """Free the instance slot, log failures, and tell listeners what happened."""
+        """Free the instance slot; the scheduler's run log records the outcomes, tells
+        listeners, logs failures and schedules retries; then the claim is released."""
         self._release(task.id or "")
-        for _run_time, ok, _value, exc, _tb in outcomes:
-            if not ok:
-                self.logger.error("Task %r raised an exception", task.name, exc_info=exc)
         scheduler = self.scheduler
         if scheduler is None:
+            for outcome in outcomes:
+                if not outcome[1]:
+                    self.logger.error("Task %r raised an exception", task.name, exc_info=outcome[3])
             return
-        if scheduler.listens_to(TASK_EXECUTED | TASK_ERROR):
-            for event in outcome_events(task.id, task.store_alias, self.alias, outcomes):
-                scheduler.dispatch_event(event)
+        scheduler.run_log.finished(task, self.alias, outcomes)
         scheduler.run_finished(task)
+
+    def runs_in_flight(self) -> int:
+        """Runs submitted here and not finished yet (the health report counts them)."""
+        return self._in_flight
 
     def task_crashed(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
         """The machinery itself failed (a broken pool): every run of this submission failed."""
         self.task_finished(task, [failure_outcome(run_time, exc) for run_time in run_times])
+
+
+def _timer_of(clock: Callable[[], datetime]) -> Callable[[], float]:
+    """The scheduler's clock as UTC seconds; ``time.time`` itself for the default clock."""
+    from asyncz_like.schedulers.base import _utc_now
+
+    if clock is _utc_now:
+        return time.time
+    return lambda: clock().timestamp()

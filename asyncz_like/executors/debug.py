@@ -29,14 +29,14 @@ class DebugExecutor(BaseExecutor):
         fn = task.fn
         assert fn is not None
         if not is_coroutine_callable(fn):
-            self.task_finished(task, run_sync(fn, task.args, task.kwargs, run_times))
+            self.task_finished(task, run_sync(fn, task.args, task.kwargs, run_times, self.timer))
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.task_finished(task, asyncio.run(run_async(fn, task.args, task.kwargs, run_times)))
+            self.task_finished(task, asyncio.run(run_async(fn, task.args, task.kwargs, run_times, self.timer)))
             return
-        future = loop.create_task(run_async(fn, task.args, task.kwargs, run_times))
+        future = loop.create_task(run_async(fn, task.args, task.kwargs, run_times, self.timer))
         self._pending.add(future)
         future.add_done_callback(lambda f: self._done(task, run_times, f))
 

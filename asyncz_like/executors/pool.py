@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
 from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.runner import Outcome, run_async, run_sync
+from asyncz_like.executors.runner import Clock, Outcome, run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
 
 
-def _run_in_thread(task: Task, run_times: Sequence[datetime]) -> list[Outcome]:
+def _run_in_thread(task: Task, run_times: Sequence[datetime], clock: Clock) -> list[Outcome]:
     fn = task.fn
     assert fn is not None
     if is_coroutine_callable(fn):
-        return asyncio.run(run_async(fn, task.args, task.kwargs, run_times))
-    return run_sync(fn, task.args, task.kwargs, run_times)
+        return asyncio.run(run_async(fn, task.args, task.kwargs, run_times, clock))
+    return run_sync(fn, task.args, task.kwargs, run_times, clock)
 
 
 def check_max_workers(max_workers: Any) -> int:
@@ -94,4 +94,4 @@ class ThreadPoolExecutor(PoolExecutor):
         )
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
-        self.report_when_done(task, run_times, self.started_pool().submit(_run_in_thread, task, run_times))
+        self.report_when_done(task, run_times, self.started_pool().submit(_run_in_thread, task, run_times, self.timer))

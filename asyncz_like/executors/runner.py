@@ -5,6 +5,7 @@ Module-level functions so the process pool can pickle them.
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -12,35 +13,60 @@ from typing import Any
 
 from asyncz_like.events import TASK_ERROR, TASK_EXECUTED, TaskExecutionEvent
 
-Outcome = tuple[datetime, bool, Any, BaseException | None, str | None]
+#: (run time, succeeded, return value, exception, formatted traceback); the built-in executors
+#: add when the run started and ended (float UTC seconds), which the run history records
+_Untimed = tuple[datetime, bool, Any, BaseException | None, str | None]
+_Timed = tuple[datetime, bool, Any, BaseException | None, str | None, float, float]
+Outcome = _Untimed | _Timed
+Clock = Callable[[], float]
 
 
-def failure_outcome(run_time: datetime, exc: BaseException) -> Outcome:
-    return (run_time, False, None, exc, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+def failure_outcome(
+    run_time: datetime, exc: BaseException, started: float | None = None, finished: float | None = None
+) -> Outcome:
+    formatted = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if started is None or finished is None:
+        return (run_time, False, None, exc, formatted)
+    return (run_time, False, None, exc, formatted, started, finished)
 
 
 def run_sync(
-    fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], run_times: Sequence[datetime]
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    run_times: Sequence[datetime],
+    clock: Clock = time.time,
 ) -> list[Outcome]:
-    """Call ``fn`` once per run time; an exception is an outcome, never a crash of the worker."""
+    """Call ``fn`` once per run time; an exception is an outcome, never a crash of the worker.
+    ``clock`` times each run (the scheduler's clock, as UTC seconds)."""
     outcomes: list[Outcome] = []
     for run_time in run_times:
+        started = clock()
         try:
-            outcomes.append((run_time, True, fn(*args, **kwargs), None, None))
+            value = fn(*args, **kwargs)
         except Exception as exc:
-            outcomes.append(failure_outcome(run_time, exc))
+            outcomes.append(failure_outcome(run_time, exc, started, clock()))
+        else:
+            outcomes.append((run_time, True, value, None, None, started, clock()))
     return outcomes
 
 
 async def run_async(
-    fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any], run_times: Sequence[datetime]
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: dict[str, Any],
+    run_times: Sequence[datetime],
+    clock: Clock = time.time,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for run_time in run_times:
+        started = clock()
         try:
-            outcomes.append((run_time, True, await fn(*args, **kwargs), None, None))
+            value = await fn(*args, **kwargs)
         except Exception as exc:
-            outcomes.append(failure_outcome(run_time, exc))
+            outcomes.append(failure_outcome(run_time, exc, started, clock()))
+        else:
+            outcomes.append((run_time, True, value, None, None, started, clock()))
     return outcomes
 
 
@@ -62,7 +88,8 @@ def outcome_events(
     task_id: str | None, store: str | None, alias: str | None, outcomes: Sequence[Outcome]
 ) -> list[TaskExecutionEvent]:
     events = []
-    for run_time, ok, value, exc, formatted in outcomes:
+    for outcome in outcomes:
+        run_time, ok, value, exc, formatted = outcome[:5]
         events.append(
             TaskExecutionEvent(
                 code=TASK_EXECUTED if ok else TASK_ERROR,

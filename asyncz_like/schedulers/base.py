@@ -43,6 +43,9 @@ from asyncz_like.exceptions import (
     SchedulerNotRunningError,
     StoreLookupError,
 )
+from asyncz_like.history.api import HistoryAPI
+from asyncz_like.history.log import RunLog
+from asyncz_like.history.retries import RETRY_DEFAULTS
 from asyncz_like.schedulers import config as cfg
 from asyncz_like.schedulers._typed import TypedTaskAPI
 from asyncz_like.schedulers._workers import warn_if_memory_store_in_workers
@@ -59,10 +62,10 @@ if TYPE_CHECKING:
     from asyncz_like.asgi import ASGIApp
 
 TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept everywhere
-_TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted")
+_TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted", *RETRY_DEFAULTS)
 
 
-class BaseScheduler(TypedTaskAPI, ABC):
+class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
     """Composes trigger, executor and store plugins and owns the life cycle: ``start``,
     ``pause``/``resume``, ``shutdown``. The task methods (``add_task``, ``get_task``, ...)
     are :class:`~asyncz_like.schedulers.task_api.TaskAPI`'s; a front end
@@ -89,8 +92,10 @@ class BaseScheduler(TypedTaskAPI, ABC):
             "coalesce": True,
             "max_instances": 1,
             "on_interrupted": "report",
+            **RETRY_DEFAULTS,
         }
         self.claims = HeldClaims(self)
+        self.run_log = RunLog(self)
         self.logger = logging.getLogger("asyncz_like.schedulers")
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"
@@ -144,6 +149,8 @@ class BaseScheduler(TypedTaskAPI, ABC):
             self.clock = clock
         if "scheduler_id" in config:
             self.scheduler_id = str(config.pop("scheduler_id"))
+        if "history" in config:
+            self.run_log.configure(config.pop("history"))
         defaults = config.pop("task_defaults", None) or {}
         if not isinstance(defaults, dict):
             raise TypeError(f"task_defaults: expected a dict, got {type(defaults).__name__}")
@@ -158,6 +165,8 @@ class BaseScheduler(TypedTaskAPI, ABC):
                 value = cfg.as_number(value, "task_defaults.max_instances", integer=True)
             elif key == "mistrigger_grace_time" and value is not None:
                 value = cfg.as_number(value, "task_defaults.mistrigger_grace_time")
+            elif key in ("max_retries", "retry_delay", "retry_backoff") and isinstance(value, str):
+                value = cfg.as_number(value, f"task_defaults.{key}", integer=key == "max_retries")
             merged[key] = value
         # the same rules as a task's own options, and nothing changes unless all pass
         Task(lambda: None, **{key: value for key, value in merged.items() if key in _TASK_DEFAULT_KEYS})
@@ -301,6 +310,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
                 executor.shutdown(wait)
         self.claims.flush()
         self.claims.abandon_in_flight()
+        self.run_log.shutdown()  # queued retries and run records, before the stores close
         with self.store_lock:
             for alias, store in self.stores.items():
                 self.unwatch_store(alias, store)
@@ -522,6 +532,7 @@ class BaseScheduler(TypedTaskAPI, ABC):
         try:
             if self.state != SchedulerState.STATE_RUNNING:  # checked under the lock: see shutdown
                 return None
+            self.run_log.last_pass_at = now
             if self.claims.retry_due(now):
                 self.claims.flush()
             next_wakeup = self.claims.retry_at()

@@ -45,11 +45,13 @@ class PassDriver:
         self._thread: threading.Thread | None = None
         self._renew_at: datetime | None = None
         self._poll_at: datetime | None = None
+        self._beat_at: datetime | None = None
 
     # -- from any thread -------------------------------------------------------------
 
     def start(self) -> None:
         self._stopping = False
+        self._beat_at = self.scheduler.clock()  # a heartbeat at once on shared stores
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
 
@@ -120,7 +122,7 @@ class PassDriver:
                     if self._jobs:
                         break
                     now = scheduler.clock()
-                    due = [t for t in (self._wake_at, self._renew_at, self._poll_at) if t is not None]
+                    due = [t for t in (self._wake_at, self._renew_at, self._poll_at, self._beat_at) if t is not None]
                     if self._pass_now or any(t <= now for t in due):
                         break
                     wait = min((t - now).total_seconds() for t in due) if due else MAX_WAIT
@@ -133,6 +135,9 @@ class PassDriver:
             if self._poll_at is not None and self._poll_at <= now:
                 self._poll_at = None
                 self._guard(scheduler.poll_stores)
+            if self._beat_at is not None and self._beat_at <= now:
+                self._beat_at = None
+                self._guard(scheduler.run_log.heartbeat)
             with self._cond:
                 run_pass = self._pass_now or (self._wake_at is not None and self._wake_at <= now)
                 if run_pass:
@@ -157,7 +162,8 @@ class PassDriver:
                 self._wake_at = planned
 
     def _plan_side_timers(self) -> None:
-        """Lease renewal while runs are in flight; a poll while some store cannot announce."""
+        """Lease renewal while runs are in flight; a poll while some store cannot announce; a
+        heartbeat (and a retry of run records not written yet) while some store is shared."""
         scheduler = self.scheduler
         now = scheduler.clock()
         if self._renew_at is None and scheduler.claims.holds_any():
@@ -165,6 +171,9 @@ class PassDriver:
         interval = scheduler.poll_interval_now()
         if self._poll_at is None and interval is not None:
             self._poll_at = now + timedelta(seconds=interval)
+        beat = scheduler.run_log.heartbeat_interval()
+        if self._beat_at is None and beat is not None:
+            self._beat_at = now + timedelta(seconds=beat)
 
     def _guard(self, function: Callable[[], Any]) -> None:
         try:

@@ -24,6 +24,7 @@ from asyncz_like.events import (
     TaskSubmissionEvent,
 )
 from asyncz_like.exceptions import MaximumInstancesError, TaskLookupError
+from asyncz_like.history.retries import take_retry
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
@@ -52,6 +53,8 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
 
 def process_store(scheduler: BaseScheduler, alias: str, store: Store, now: datetime) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
+    run_log = scheduler.run_log
+    run_log.apply_retries(alias, store)  # retries of runs that finished since the last pass
     due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
     for task in sharing_gil(due):  # the pass runs beside the event loop: share the GIL
         task.store_alias = alias
@@ -62,6 +65,7 @@ def process_store(scheduler: BaseScheduler, alias: str, store: Store, now: datet
             scheduler.logger.debug("Task %r was deleted while it was being processed", task.id)
         except Exception:
             scheduler.logger.exception("Processing task %r of store %r failed; it is retried next pass", task.id, alias)
+    run_log.apply_retries(alias, store)  # and of runs an inline executor finished in this pass
     return store.get_next_run_time()
 
 
@@ -76,8 +80,10 @@ def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task,
             return  # still running here: its completion releases the claim we now hold anew
         task = pending
         task.interrupted_at = None
+    retry = take_retry(task) if task.retry is not None else None  # the regular schedule first
     if task.interrupted_at is not None:
         skip_interrupted_runs(scheduler, alias, task, task.interrupted_at)
+        retry = scheduler.run_log.interrupted_retry(alias, task, retry)
         task.interrupted_at = None
     run_times, next_run_time = task.due_run_times(timezone, now)
     if next_run_time is not None and next_run_time > MAX_RUN_TIME:  # a third-party trigger's
@@ -101,16 +107,20 @@ def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task,
                 scheduler.dispatch_event(
                     TaskExecutionEvent(code=TASK_MISSED, task_id=task.id, store=alias, scheduled_run_time=run_time)
                 )
+        scheduler.run_log.missed(task, alias, missed)
     if run_times:
         # Advance before submitting: an inline executor may finish, and settle, inside send_task.
         task.next_run_time = next_run_time
+    if retry is not None:  # due: submitted with the regular runs; not yet: back on the task
+        runnable = scheduler.run_log.fold_retry(alias, task, retry, runnable, now)
     if store.supports_claims:
         scheduler.claims.hold(task)  # before submitting: an inline executor finishes at once
         if runnable and submit(scheduler, alias, task, runnable):
             return  # the claim is released when the run completes (BaseScheduler.run_finished)
         scheduler.claims.drop(alias, task.id)
-    elif runnable:
-        submit(scheduler, alias, task, runnable)
+    elif runnable and submit(scheduler, alias, task, runnable) and task.max_retries and task.next_run_time is None:
+        store.update_task(task)  # finished, but it may retry: its outcome deletes it or stores the retry
+        return
     if settle(scheduler, store, task) and listens(TASK_REMOVED):
         scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
 
@@ -134,6 +144,7 @@ def skip_interrupted_runs(scheduler: BaseScheduler, alias: str, task: Task, clai
         scheduler.dispatch_event(
             TaskSubmissionEvent(code=TASK_RUN_ABANDONED, task_id=task.id, store=alias, scheduled_run_times=interrupted)
         )
+    scheduler.run_log.abandoned(task, alias, interrupted)
     task.next_run_time = after
 
 
@@ -154,6 +165,7 @@ def submit(scheduler: BaseScheduler, alias: str, task: Task, runnable: list[date
                 task.id,
                 task.executor,
             )
+        scheduler.run_log.not_submitted(task, alias, runnable)
         return False
     slot = scheduler.events.reserve() if listens(TASK_SUBMITTED | TASK_MAX_INSTANCES) else None
     code: int | None = None
@@ -165,8 +177,10 @@ def submit(scheduler: BaseScheduler, alias: str, task: Task, runnable: list[date
             "Run of task %r skipped: %d instance(s) already running", task.name, task.max_instances
         )
         code = TASK_MAX_INSTANCES
+        scheduler.run_log.skipped(task, alias, runnable)
     except Exception:
         scheduler.logger.exception("Submitting task %r to executor %r failed", task.name, task.executor)
+        scheduler.run_log.not_submitted(task, alias, runnable)
     finally:
         if slot is not None:
             slot.fill(

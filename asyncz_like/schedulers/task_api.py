@@ -39,6 +39,7 @@ from asyncz_like.exceptions import (
     StoreLookupError,
     TaskLookupError,
 )
+from asyncz_like.history.retries import set_regular_next
 from asyncz_like.schedulers.queries import select
 from asyncz_like.schedulers.state import SchedulerState
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
@@ -112,10 +113,16 @@ class TaskAPI:
         replace_existing: bool = False,
         fn: Callable[..., Any] | str | None = None,
         on_interrupted: Any = undefined,
+        max_retries: Any = undefined,
+        retry_delay: Any = undefined,
+        retry_backoff: Any = undefined,
+        retry_on: Any = undefined,
         **trigger_args: Any,
     ) -> Task:
         """Schedule ``fn`` (a callable or ``module:name``). With no function, returns a Task to
-        use as a decorator. ``next_run_time=None`` adds the task paused."""
+        use as a decorator. ``next_run_time=None`` adds the task paused. A failed run is run
+        again up to ``max_retries`` times, ``retry_delay * retry_backoff ** n`` seconds after
+        failure n+1, when it raised one of ``retry_on`` (default: any Exception)."""
         if fn_or_task is not None and fn is not None:
             raise TypeError("fn: given twice (positionally and as fn=)")
         check_bool(replace_existing, "replace_existing")
@@ -140,6 +147,10 @@ class TaskAPI:
                 ("coalesce", coalesce),
                 ("max_instances", max_instances),
                 ("on_interrupted", on_interrupted),
+                ("max_retries", max_retries),
+                ("retry_delay", retry_delay),
+                ("retry_backoff", retry_backoff),
+                ("retry_on", retry_on),
             ):
                 options[key] = self.task_defaults[key] if value is undefined else value
             start_task = next_run_time is undefined
@@ -356,11 +367,11 @@ class TaskAPI:
                 if task.trigger.get_next_trigger_time(self.timezone, now, now) is not None:
                     return task  # a forced extra run leaves a schedule that goes on as it was
                 next_run_time = None  # a one-shot task forced now has had its run
-            if next_run_time is None and remove_finished:
+            if next_run_time is None and remove_finished and task.retry is None:
                 self.lookup_store(alias).delete_task(task_id)
                 self.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task_id, store=alias))
                 return None
-            task.next_run_time = next_run_time
+            set_regular_next(task, next_run_time)  # a pending retry stays pending
             self.lookup_store(alias).update_task(task)
         self.dispatch_event(TaskEvent(code=TASK_MODIFIED, task_id=task_id, store=alias))
         self.wakeup_if_earlier(next_run_time, alias)

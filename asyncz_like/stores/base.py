@@ -55,6 +55,14 @@ STORE_OPERATIONS = frozenset(
         "renew_claims",
         "announce",
         "get_set_aside_tasks",
+        "record_runs",
+        "get_run_history",
+        "prune_history",
+        "beat",
+        "drop_beat",
+        "get_schedulers",
+        "count_tasks",
+        "ping",
     }
 )
 #: how much of a driver's error message a StoreUnavailableError quotes (the whole error is its __cause__)

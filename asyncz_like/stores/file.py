@@ -24,6 +24,7 @@ from sortedcontainers import SortedList
 
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, StoreConnectionError, TaskLookupError
+from asyncz_like.history.files import FileHistory
 from asyncz_like.stores._legacy import check_file_directory
 from asyncz_like.stores.base import PersistentStore
 from asyncz_like.tasks.task import Task
@@ -34,7 +35,7 @@ _HASHED = "%%"
 _MAX_ID = "\U0010ffff"
 
 
-class FileStore(PersistentStore):
+class FileStore(FileHistory, PersistentStore):
     """``directory``: where the task files live (created with ``mode`` if missing); ``url=``
     accepts ``file:///absolute/path`` too. Task files are named ``task-<id><suffix>``;
     ``cleanup_directory`` removes the directory at shutdown (asyncz's options). A failing

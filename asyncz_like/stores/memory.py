@@ -64,6 +64,9 @@ class MemoryStore(Store):
         paused = [task for task_id, task in self._tasks.items() if task_id not in self._run_at]
         return scheduled + paused
 
+    def count_tasks(self) -> tuple[int, int]:
+        return len(self._run_at), len(self._tasks) - len(self._run_at)
+
     def add_task(self, task: Task) -> None:
         if task.id in self._tasks:
             raise ConflictIdError(task.id)

@@ -34,6 +34,7 @@ from asyncz_like._callables import resolve_reference
 from asyncz_like._gil import sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.history.mongo import MongoHistory
 from asyncz_like.stores._legacy import check_mongo_collection
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -63,7 +64,7 @@ def _options_in(url: Any) -> set[str]:
     return {name.lower() for name, _ in parse_qsl(urlsplit(url).query)}
 
 
-class MongoDBStore(PersistentStore):
+class MongoDBStore(MongoHistory, PersistentStore):
     """The server: a ``url`` (``mongodb://[user:password@]host:port/[database]``), or asyncz's
     form, ``host=`` (a URL or host name, with ``port=`` and any other ``MongoClient``
     keyword), or a ready ``client`` (also a ``"module:attribute"`` reference to one); by

@@ -34,6 +34,7 @@ from redis.retry import Retry
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.history.redis import RedisHistory
 from asyncz_like.stores._legacy import check_redis_keys
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
@@ -181,7 +182,7 @@ def _url_of(client: Redis) -> str:
     return f"{scheme}://{auth}{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{db}"
 
 
-class RedisStore(PersistentStore):
+class RedisStore(RedisHistory, PersistentStore):
     """The server: a ``url`` (``redis://[[user]:password@]host:port/db``), or asyncz's form,
     ``database=`` plus ``Redis()`` keywords (``host=``, ``port=``, ``password=``, ...), or a
     ready ``client``; by default ``redis://localhost:6379/0``. A database number as the first

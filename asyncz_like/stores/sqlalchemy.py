@@ -55,6 +55,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
+from asyncz_like.history.sql import SQLHistory
 from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
 from asyncz_like.stores._legacy import check_sql_table
 from asyncz_like.stores.base import (
@@ -119,7 +120,7 @@ def _timeout_args(url: URL, connect_timeout: float, operation_timeout: float, gi
     return {**ours, **given}
 
 
-class SQLAlchemyStore(PersistentStore):
+class SQLAlchemyStore(SQLHistory, PersistentStore):
     """``database``: a SQLAlchemy URL (``sqlite:///tasks.db``, ``postgresql+psycopg://...``,
     ``mysql+pymysql://...``) or an Engine; ``url=`` is the same as a URL ``database``, and
     ``engine=`` as an Engine. Extra keyword arguments go to ``create_engine``.

@@ -20,6 +20,7 @@ from asyncz_like._limits import check_bool, check_run_time, check_task_id, short
 from asyncz_like._time import to_datetime
 from asyncz_like.abc import Trigger
 from asyncz_like.exceptions import ArgumentError, ArgumentTypeError, TaskRestoreError, UnknownTaskOptionError
+from asyncz_like.history import retries as _retries
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ TASK_OPTIONS = frozenset(
         "next_run_time",
         "store_alias",
         "on_interrupted",
+        "max_retries",
+        "retry_delay",
+        "retry_backoff",
+        "retry_on",
     }
 )
 #: what a scheduler does with a run whose owner died while holding it (see the deployment docs)
@@ -64,11 +69,16 @@ class Task:
         "interrupted_at",
         "kwargs",
         "max_instances",
+        "max_retries",
         "mistrigger_grace_time",
         "name",
         "next_run_time",
         "on_interrupted",
         "pending",
+        "retry",
+        "retry_backoff",
+        "retry_delay",
+        "retry_on",
         "scheduler",
         "store_alias",
         "submitted",
@@ -93,6 +103,12 @@ class Task:
     submitted: bool
     on_interrupted: str
     interrupted_at: datetime | None
+    max_retries: int
+    retry_delay: float
+    retry_backoff: float
+    retry_on: tuple[type[BaseException], ...] | None
+    #: the next attempt of a failed run, while one is pending (see asyncz_like.history.retries)
+    retry: _retries.PendingRetry | None
 
     def __init__(
         self,
@@ -120,6 +136,11 @@ class Task:
         self.submitted = False
         self.on_interrupted = "report"
         self.interrupted_at = None
+        self.max_retries = 0
+        self.retry_delay = 1.0
+        self.retry_backoff = 1.0
+        self.retry_on = None
+        self.retry = None
         if id is None and fn is not None:
             id = uuid4().hex
         self._apply_updates(fn=fn, id=id, **options)
@@ -211,8 +232,17 @@ class Task:
             if policy not in INTERRUPTED_POLICIES:
                 raise ValueError(f"on_interrupted: expected one of {INTERRUPTED_POLICIES}, got {policy!r}")
             self.on_interrupted = policy
+        if "max_retries" in updates:
+            self.max_retries = _retries.check_max_retries(updates["max_retries"])
+        if "retry_delay" in updates:
+            self.retry_delay = _retries.check_retry_delay(updates["retry_delay"])
+        if "retry_backoff" in updates:
+            self.retry_backoff = _retries.check_retry_backoff(updates["retry_backoff"])
+        if "retry_on" in updates:
+            self.retry_on = _retries.check_retry_on(updates["retry_on"])
         if "next_run_time" in updates:
             self.next_run_time = self._run_time(updates["next_run_time"])
+            self.retry = None  # a new schedule (pause, resume, reschedule) ends a pending retry
 
     def _run_time(self, value: Any) -> datetime | None:
         """``next_run_time`` as an aware datetime in range; a naive one is read in the scheduler's zone."""
@@ -247,7 +277,8 @@ class Task:
     ) -> tuple[list[datetime], datetime | None]:
         """The due fire times (at most ``limit``) and the first one after them, in one walk."""
         run_times: list[datetime] = []
-        next_run_time = self.next_run_time
+        # the regular schedule: a pending retry is not a fire time of the trigger
+        next_run_time = self.next_run_time if self.retry is None else self.retry.regular_next
         trigger = self.trigger
         while next_run_time is not None and next_run_time <= now and len(run_times) < limit:
             run_times.append(next_run_time)
@@ -344,6 +375,9 @@ class Task:
             pending=self.pending,
             paused=self.paused,
             submitted=self.submitted,
+            max_retries=self.max_retries,
+            retry_attempt=None if self.retry is None else self.retry.attempt,
+            retry_at=None if self.retry is None else self.retry.retry_at,
         )
 
     # -- persistence -------------------------------------------------------------
@@ -370,6 +404,17 @@ class Task:
             "max_instances": self.max_instances,
             "next_run_time": self.next_run_time,
             "on_interrupted": self.on_interrupted,
+            **(self._retry_state() if self.max_retries or self.retry is not None else {}),
+        }
+
+    def _retry_state(self) -> dict[str, Any]:
+        """Stored only by tasks that retry, so other tasks' state is as before."""
+        return {
+            "max_retries": self.max_retries,
+            "retry_delay": self.retry_delay,
+            "retry_backoff": self.retry_backoff,
+            "retry_on": _retries.retry_on_references(self.retry_on, self.id),
+            "retry": None if self.retry is None else self.retry.state(),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -398,6 +443,14 @@ class Task:
         self.submitted = True  # asyncz's meaning: handed to a scheduler (added, or restored from a store)
         self.on_interrupted = state.get("on_interrupted", "report")
         self.interrupted_at = None
+        self.max_retries = state.get("max_retries", 0)
+        self.retry_delay = state.get("retry_delay", 1.0)
+        self.retry_backoff = state.get("retry_backoff", 1.0)
+        try:
+            self.retry_on = _retries.retry_on_classes(state.get("retry_on"))
+        except Exception as exc:
+            raise TaskRestoreError(state.get("id"), f"retry_on: {type(exc).__name__}: {exc}") from exc
+        self.retry = _retries.PendingRetry.from_state(state.get("retry"))
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Task:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -22,7 +23,15 @@ class ProcessPoolExecutor(PoolExecutor):
     kind = "processpool"
 
     def make_pool(self) -> concurrent.futures.Executor:
-        return concurrent.futures.ProcessPoolExecutor(self.max_workers, **self.pool_kwargs)
+        """Workers are started by a fork server (spawned, where there is none), never forked
+        from the scheduler's process: it runs threads (the driver, change feeds, the loop), and
+        a child forked while one of them holds a lock can hang for good. ``pool_kwargs``'s
+        ``mp_context`` overrides this."""
+        options = dict(self.pool_kwargs)
+        if "mp_context" not in options:
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            options["mp_context"] = multiprocessing.get_context(method)
+        return concurrent.futures.ProcessPoolExecutor(self.max_workers, **options)
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
         if task.fn_reference is None:

@@ -140,3 +140,15 @@ async def test_asyncio_executor_runs_coroutines_on_the_loop_and_functions_in_thr
         assert loop_thread in values and len(values) == 2
     finally:
         scheduler.shutdown()
+
+
+def test_process_pool_workers_are_never_forked_from_the_threaded_scheduler_process() -> None:
+    """The scheduler runs threads; a child forked while one holds a lock can hang for good
+    (seen: a pool's worker stuck at join beside a Dask client's threads)."""
+    from asyncz_like.executors.process_pool import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1).make_pool()
+    try:
+        assert pool._mp_context.get_start_method() in ("forkserver", "spawn")  # type: ignore[attr-defined]
+    finally:
+        pool.shutdown()

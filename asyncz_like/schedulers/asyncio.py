@@ -128,6 +128,11 @@ class AsyncIOScheduler(BaseScheduler):
         if driver is not None:
             driver.stop()
 
+    def stop_leases(self) -> None:
+        driver = self.driver
+        if driver is not None and driver.leases is not None:
+            driver.leases.stop()
+
     def wakeup(self) -> None:
         """A pass as soon as possible; many wakeups before it runs make a single pass."""
         driver = self.driver

@@ -310,6 +310,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
                 executor.shutdown(wait)
         self.claims.flush()
         self.claims.abandon_in_flight()
+        self.stop_leases()  # kept alive until here: runs finishing during shutdown still held leases
         self.run_log.shutdown()  # queued retries and run records, before the stores close
         with self.store_lock:
             for alias, store in self.stores.items():
@@ -389,6 +390,9 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
 
     def stop_driver(self) -> None:
         """Stop the timer thread after the pass in progress; queued store jobs still run."""
+
+    def stop_leases(self) -> None:
+        """Stop renewing leases (front ends with a lease-keeping thread stop it here)."""
 
     def event_drain_scheduler(self) -> Callable[[Callable[[], None]], Any] | None:
         """Where listeners are called: None calls them in the thread that produced the event

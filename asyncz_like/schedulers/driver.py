@@ -8,8 +8,11 @@ slow listener, a CPU-bound coroutine) never delays a run that does not need the 
 
 The wake-up rule lives in :meth:`PassDriver.wake_at`: the next pass happens at the earliest
 time anyone asked for — the last pass's answer (every store's next run time), a run time just
-released or changed here, or one another process announced — and nothing else arms it. Lease
-renewals and polls have timers of their own and never stand in for a pass.
+released or changed here, or one another process announced — and nothing else arms it. Polls
+have a timer of their own and never stand in for a pass. Lease renewals have a thread of their
+own (:class:`LeaseKeeper`): a lease says "this scheduler is alive", so it must not wait for a
+long pass (thousands of due tasks, a slow server) to end, or other schedulers would take over
+runs that are still in flight.
 """
 
 from __future__ import annotations
@@ -43,9 +46,9 @@ class PassDriver:
         self._stopping = False
         self._in_pass = False
         self._thread: threading.Thread | None = None
-        self._renew_at: datetime | None = None
         self._poll_at: datetime | None = None
         self._beat_at: datetime | None = None
+        self.leases: LeaseKeeper | None = None
 
     # -- from any thread -------------------------------------------------------------
 
@@ -54,6 +57,8 @@ class PassDriver:
         self._beat_at = self.scheduler.clock()  # a heartbeat at once on shared stores
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
+        self.leases = LeaseKeeper(self.scheduler)
+        self.leases.start()
 
     def on_thread(self) -> bool:
         return threading.current_thread() is self._thread
@@ -122,16 +127,13 @@ class PassDriver:
                     if self._jobs:
                         break
                     now = scheduler.clock()
-                    due = [t for t in (self._wake_at, self._renew_at, self._poll_at, self._beat_at) if t is not None]
+                    due = [t for t in (self._wake_at, self._poll_at, self._beat_at) if t is not None]
                     if self._pass_now or any(t <= now for t in due):
                         break
                     wait = min((t - now).total_seconds() for t in due) if due else MAX_WAIT
                     self._cond.wait(min(max(wait, 0.0), MAX_WAIT))
             self.run_jobs()
             now = scheduler.clock()
-            if self._renew_at is not None and self._renew_at <= now:
-                self._renew_at = None
-                self._guard(scheduler.renew_leases)
             if self._poll_at is not None and self._poll_at <= now:
                 self._poll_at = None
                 self._guard(scheduler.poll_stores)
@@ -162,12 +164,10 @@ class PassDriver:
                 self._wake_at = planned
 
     def _plan_side_timers(self) -> None:
-        """Lease renewal while runs are in flight; a poll while some store cannot announce; a
-        heartbeat (and a retry of run records not written yet) while some store is shared."""
+        """A poll while some store cannot announce; a heartbeat (and a retry of run records not
+        written yet) while some store is shared."""
         scheduler = self.scheduler
         now = scheduler.clock()
-        if self._renew_at is None and scheduler.claims.holds_any():
-            self._renew_at = now + timedelta(seconds=scheduler.lease_seconds / 3)
         interval = scheduler.poll_interval_now()
         if self._poll_at is None and interval is not None:
             self._poll_at = now + timedelta(seconds=interval)
@@ -180,3 +180,34 @@ class PassDriver:
             function()
         except Exception:
             logger.exception("%s failed", getattr(function, "__name__", function))
+
+
+class LeaseKeeper:
+    """Renews the leases on runs in flight every ``lease_seconds / 3``, on a thread of its own
+    (stores that do I/O are thread-safe), whatever the pass thread is doing."""
+
+    def __init__(self, scheduler: BaseScheduler) -> None:
+        self.scheduler = scheduler
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="asyncz_like-leases", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def _run(self) -> None:
+        scheduler = self.scheduler
+        while not self._stop.wait(scheduler.lease_seconds / 3):
+            if scheduler.claims.holds_any():
+                try:
+                    scheduler.renew_leases()
+                except Exception:
+                    logger.exception("Renewing leases failed")
+

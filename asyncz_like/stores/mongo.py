@@ -16,6 +16,7 @@ with a bare ``None`` and whose bare ``$ne: None`` treat an absent field differen
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -94,9 +95,13 @@ class MongoDBStore(MongoHistory, PersistentStore):
         encryption_key_env: str | None = None,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
         operation_timeout: float = DEFAULT_OPERATION_TIMEOUT,
+        change_streams: bool | None = None,
         **connect_args: Any,
     ) -> None:
         super().__init__(serializer, encryption_key, encryption_key_env, pickle_protocol)
+        if change_streams is not None and not isinstance(change_streams, bool):
+            raise TypeError(f"change_streams: expected True, False or None (auto), got {change_streams!r}")
+        self.change_streams = change_streams
         self.connect_timeout = check_timeout(connect_timeout, "connect_timeout")
         self.operation_timeout = check_timeout(operation_timeout, "operation_timeout")
         if isinstance(url, str) and "://" not in url:  # asyncz: MongoDBStore("database", "collection")
@@ -236,10 +241,19 @@ class MongoDBStore(MongoHistory, PersistentStore):
             document["_id"]
             for document in self.collection.find(claimable, ["_id"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
         ]
-        claim = {"$set": {"claimed_by": owner, "claim_expires": ts + lease_seconds, "claimed_at": ts}}
-        tasks = []
+        began = time.monotonic()
+        tasks: list[Task] = []
         unrestorable = []
         for task_id in sharing_gil(candidates):  # restoring is CPU work: let the event loop in
+            # One round trip per document, and nothing claimed here is renewed or run before the
+            # batch returns: a batch that takes long (a slow server, thousands due) stops at a
+            # quarter of the lease, so no claim can lapse before its run starts (the rest waits
+            # for the next pass, which comes at once: they are due).
+            elapsed = time.monotonic() - began
+            if tasks and elapsed > lease_seconds / 4:
+                break
+            expires = ts + lease_seconds + int(elapsed)
+            claim = {"$set": {"claimed_by": owner, "claim_expires": expires, "claimed_at": ts}}
             before = self.collection.find_one_and_update(
                 {"_id": task_id, **claimable},
                 claim,
@@ -272,9 +286,24 @@ class MongoDBStore(MongoHistory, PersistentStore):
 
     # -- change feed: a change stream sees every write, ours and everyone else's ----------
 
+    def uses_change_streams(self) -> bool:
+        """``change_streams=None`` (the default): where MongoDB offers them, on a replica set or
+        a sharded cluster. A standalone server is polled. (The nx-27017 test server answers
+        change streams on its own, but each open stream slows every other call it serves some
+        thirtyfold, so it is polled unless asked.)"""
+        if self.change_streams is not None:
+            return self.change_streams
+        try:
+            hello = self.client.admin.command("hello")
+        except PyMongoError:
+            return False
+        return "setName" in hello or hello.get("msg") == "isdbgrid"
+
     def watch(self, callback: Any) -> bool:
         from asyncz_like.stores.feeds import MongoChangeFeed
 
+        if not self.uses_change_streams():
+            return False
         feed = MongoChangeFeed(self.collection)
         try:
             feed.start(callback)

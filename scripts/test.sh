@@ -27,4 +27,14 @@ if [ -f scripts/servers.sh ]; then
   servers_start
   trap servers_stop EXIT
 fi
-.venv/bin/python -m pytest -q "$@"
+# Two passes: the bulk in parallel (pytest-xdist, a worker per core), then the tests marked
+# serial (timing is their subject, or they start processes and servers of their own) one at
+# a time, so that nothing else competes with them for the cores.
+run_pytest() {
+  local status=0
+  .venv/bin/python -m pytest -q "$@" || status=$?
+  if [ "$status" = 5 ]; then return 0; fi # this pass selected no test (a narrowed run)
+  return "$status"
+}
+run_pytest -n "${ASYNCZ_TEST_WORKERS:-2}" -m "not serial" "$@"
+run_pytest -m serial "$@"

@@ -35,3 +35,29 @@ def tiny_plugin() -> Iterator[str]:
     pip_install(HERE / "fixtures" / "tiny_plugin")
     plugins.refresh()
     yield "tiny_every_minute"
+
+
+#: tests whose subject is timing, or that start processes and servers of their own: run one
+#: at a time (scripts/test.sh runs them after the parallel pass), so that no other test
+#: competes with them for the machine's cores
+SERIAL_FOLDERS = {"realtime", "faults", "shared_store", "plugins", "operations", "history"}
+SERIAL_FILES = {
+    "test_store_faults.py",
+    "test_store_outage.py",
+    "test_store_restart.py",
+    "test_packaging.py",
+    "test_plugin_business_days.py",
+    "test_registry.py",
+    "test_worker_warning.py",
+    "test_bench_smoke.py",
+    "test_cron_bench.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.path)).relative_to(HERE).parts
+        if parts[0] in SERIAL_FOLDERS or parts[-1] in SERIAL_FILES:
+            item.add_marker(pytest.mark.serial)
+

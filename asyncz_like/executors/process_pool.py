@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -23,15 +22,12 @@ class ProcessPoolExecutor(PoolExecutor):
     kind = "processpool"
 
     def make_pool(self) -> concurrent.futures.Executor:
-        """Workers are started by a fork server (spawned, where there is none), never forked
-        from the scheduler's process: it runs threads (the driver, change feeds, the loop), and
-        a child forked while one of them holds a lock can hang for good. ``pool_kwargs``'s
-        ``mp_context`` overrides this."""
-        options = dict(self.pool_kwargs)
-        if "mp_context" not in options:
-            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            options["mp_context"] = multiprocessing.get_context(method)
-        return concurrent.futures.ProcessPoolExecutor(self.max_workers, **options)
+        """The platform's default start method, as asyncz (and a script without an
+        ``if __name__ == "__main__":`` guard) expects: "fork" on Linux before Python 3.14.
+        Forking a process that runs threads (the scheduler's own) can hang a child that needs a
+        lock another thread held; a program with a ``__main__`` guard should pass
+        ``pool_kwargs={"mp_context": multiprocessing.get_context("forkserver")}``."""
+        return concurrent.futures.ProcessPoolExecutor(self.max_workers, **self.pool_kwargs)
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
         if task.fn_reference is None:

@@ -142,13 +142,16 @@ async def test_asyncio_executor_runs_coroutines_on_the_loop_and_functions_in_thr
         scheduler.shutdown()
 
 
-def test_process_pool_workers_are_never_forked_from_the_threaded_scheduler_process() -> None:
-    """The scheduler runs threads; a child forked while one holds a lock can hang for good
-    (seen: a pool's worker stuck at join beside a Dask client's threads)."""
+def test_a_process_pool_takes_the_start_method_it_is_given() -> None:
+    """The default is the platform's (asyncz's scripts rely on it); a program with a __main__
+    guard can ask for a fork server, which never forks the scheduler's threaded process."""
+    import multiprocessing
+
     from asyncz_like.executors.process_pool import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=1).make_pool()
+    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(max_workers=1, pool_kwargs={"mp_context": context}).make_pool()
     try:
-        assert pool._mp_context.get_start_method() in ("forkserver", "spawn")  # type: ignore[attr-defined]
+        assert pool._mp_context is context  # type: ignore[attr-defined]
     finally:
         pool.shutdown()

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from asyncz_like.exceptions import TaskLookupError
+
 if TYPE_CHECKING:
     from asyncz_like.events import SchedulerEvent
     from asyncz_like.schedulers.base import BaseScheduler
@@ -181,8 +183,6 @@ class Store(ABC):
         """Store the task's new schedule and drop ``owner``'s claim in one atomic step; a task
         with no next run time has finished and is deleted instead. Returns False when the
         claim had been lost (another scheduler took it over) and nothing was written."""
-        from asyncz_like.exceptions import TaskLookupError
-
         try:
             if task.next_run_time is None:
                 self.delete_task(task.id)  # type: ignore[arg-type]

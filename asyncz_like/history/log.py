@@ -119,8 +119,11 @@ class RunLog:
         attempts = self._attempts
         record = self.settings.enabled
         listens = scheduler.listens_to(TASK_EXECUTED | TASK_ERROR)
-        retried_index = _last_retryable(task, alias, outcomes, attempts) if task.max_retries else -1
         recent = self.recent
+        if not (listens or attempts or task.max_retries):
+            self._finished_plainly(task, alias, outcomes, record)
+            return
+        retried_index = _last_retryable(task, alias, outcomes, attempts) if task.max_retries else -1
         rows: list[Row] = []
         retry: tuple[int, datetime, datetime] | None = None
         for index, outcome in enumerate(outcomes):
@@ -204,6 +207,42 @@ class RunLog:
             self._schedule_retry(alias, task, *retry)
         elif task.max_retries and task.next_run_time is None and not scheduler.claims.holds_task(alias, task.id):
             self._queue(alias, task_id, None, outcomes[-1][0])  # the pass kept the finished task: delete it
+
+    def _finished_plainly(self, task: Task, alias: str, outcomes: Sequence[Outcome], record: bool) -> None:
+        """``finished`` for the common case, kept lean: nobody listens, no attempt but the first,
+        no retries to decide."""
+        scheduler = self.scheduler
+        recent = self.recent
+        rows: list[Row] = []
+        task_id, task_name, scheduler_id, new_run_id = task.id or "", task.name, scheduler.scheduler_id, self.new_run_id
+        ended = 0.0
+        for outcome in outcomes:
+            scheduled = outcome[0].timestamp()
+            if len(outcome) > 5:
+                started: float | None = outcome[5]  # type: ignore[misc]
+                ended = outcome[6]  # type: ignore[misc]
+                duration: float | None = max(ended - started, 0.0)  # type: ignore[operator]
+                lateness: float | None = started - scheduled  # type: ignore[operator]
+            else:
+                started = duration = lateness = None
+                ended = self._now()
+            if outcome[1]:
+                recent.append((ended, _EXECUTED, lateness))
+                if record:
+                    value = outcome[2]
+                    shown = None if value is None else short_repr(value)
+                    row = (new_run_id(), task_id, task_name, scheduled, started, ended, duration, _EXECUTED, 1)
+                    rows.append((*row, scheduler_id, None, None, None, shown, None))
+                continue
+            exc = outcome[3]
+            scheduler.logger.error("Task %r raised an exception", task_name, exc_info=exc)
+            recent.append((ended, _ERROR, lateness))
+            if record:
+                failed = (new_run_id(), task_id, task_name, scheduled, started, ended, duration, _ERROR, 1)
+                failure = (exception_type(exc), trim_message(exc), trim_traceback(outcome[4]), None, None)
+                rows.append((*failed, scheduler_id, *failure))
+        if rows:
+            self.add_records(alias, rows, ended)
 
     def missed(self, task: Task, alias: str, run_times: Iterable[datetime]) -> None:
         """Run times later than the grace time, not run."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from asyncz_like._callables import reference_of, resolve_reference
 from asyncz_like._limits import MAX_SECONDS, shorten, to_seconds
+from asyncz_like._undefined import undefined
 from asyncz_like.exceptions import ArgumentError, ArgumentTypeError
 
 if TYPE_CHECKING:
@@ -59,6 +60,17 @@ class PendingRetry(NamedTuple):
 
 
 # -- the options, checked where they are given ----------------------------------------------
+
+
+def retry_options(options: dict[str, Any], defaults: dict[str, Any], *given: Any) -> None:
+    """Put the retry options ``add_task`` was given (``undefined``: the scheduler's default) in
+    ``options``, leaving out those at the built-in default: a task that does not retry pays
+    nothing for checking them."""
+    for (key, default), value in zip(RETRY_DEFAULTS.items(), given, strict=True):
+        if value is undefined:
+            value = defaults.get(key, default)
+        if value is not default:
+            options[key] = value
 
 
 def check_max_retries(value: Any) -> int:

@@ -52,6 +52,10 @@ class TaskOptions(TypedDict, total=False):
     executor: str | None
     replace_existing: bool
     on_interrupted: Literal["report", "rerun"]
+    max_retries: int
+    retry_delay: Seconds
+    retry_backoff: float
+    retry_on: type[BaseException] | str | Sequence[type[BaseException] | str] | None
 
 
 class DateOptions(TaskOptions, total=False):

@@ -39,7 +39,7 @@ from asyncz_like.exceptions import (
     StoreLookupError,
     TaskLookupError,
 )
-from asyncz_like.history.retries import set_regular_next
+from asyncz_like.history.retries import retry_options, set_regular_next
 from asyncz_like.schedulers.queries import select
 from asyncz_like.schedulers.state import SchedulerState
 from asyncz_like.tasks.info import TaskInfo, TaskScheduleState
@@ -147,12 +147,9 @@ class TaskAPI:
                 ("coalesce", coalesce),
                 ("max_instances", max_instances),
                 ("on_interrupted", on_interrupted),
-                ("max_retries", max_retries),
-                ("retry_delay", retry_delay),
-                ("retry_backoff", retry_backoff),
-                ("retry_on", retry_on),
             ):
                 options[key] = self.task_defaults[key] if value is undefined else value
+            retry_options(options, self.task_defaults, max_retries, retry_delay, retry_backoff, retry_on)
             start_task = next_run_time is undefined
             if not start_task:
                 options["next_run_time"] = next_run_time

@@ -95,6 +95,8 @@ class RunLog:
         #: outcomes to write into stored tasks: (alias, task id, the retry or None: delete it if
         #: finished, the run time that ran)
         self._retries: list[tuple[str, str, PendingRetry | None, datetime]] = []
+        #: finished tasks the pass kept until their outcome (stores without claims)
+        self._kept: dict[tuple[str, str], datetime] = {}
         #: (finished timestamp, outcome, lateness in seconds or None) of recent outcomes
         self.recent: deque[tuple[float, str, float | None]] = deque(maxlen=RECENT_MAX)
         self.last_pass_at: datetime | None = None
@@ -205,8 +207,10 @@ class RunLog:
             self.add_records(alias, rows, rows[-1][FINISHED])
         if retry is not None:
             self._schedule_retry(alias, task, *retry)
-        elif task.max_retries and task.next_run_time is None and not scheduler.claims.holds_task(alias, task.id):
-            self._queue(alias, task_id, None, outcomes[-1][0])  # the pass kept the finished task: delete it
+        if self._kept and self._kept.get((alias, task_id)) == outcomes[-1][0]:  # its last run
+            del self._kept[(alias, task_id)]
+            if retry is None:  # the pass kept the finished task for this outcome: it is done now
+                self._queue(alias, task_id, None, outcomes[-1][0])
 
     def _finished_plainly(self, task: Task, alias: str, outcomes: Sequence[Outcome], record: bool) -> None:
         """``finished`` for the common case, kept lean: nobody listens, no attempt but the first,
@@ -290,6 +294,13 @@ class RunLog:
             return [pending.run_time, *runnable]
         put_retry(task, pending)
         return runnable
+
+    def keep_for_outcome(self, alias: str, store: Store, task: Task, last_run: datetime) -> None:
+        """The pass submitted the last run (at ``last_run``) of a task that may retry, on a store
+        without claims: the task is stored (paused) rather than deleted, and that run's outcome
+        deletes it or stores its retry."""
+        store.update_task(task)
+        self._kept[(alias, task.id or "")] = last_run
 
     def interrupted_retry(self, alias: str, task: Task, pending: PendingRetry | None) -> PendingRetry | None:
         """The task's previous scheduler died holding it. A retry that was due when it claimed
@@ -489,6 +500,7 @@ class RunLog:
                 except Exception as exc:
                     logger.debug("Store %r: removing the heartbeat failed (%s)", alias, exc)
         self._attempts.clear()
+        self._kept.clear()  # such a task stays stored, paused: its outcome never came
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task,
             return  # the claim is released when the run completes (BaseScheduler.run_finished)
         scheduler.claims.drop(alias, task.id)
     elif runnable and submit(scheduler, alias, task, runnable) and task.max_retries and task.next_run_time is None:
-        store.update_task(task)  # finished, but it may retry: its outcome deletes it or stores the retry
+        scheduler.run_log.keep_for_outcome(alias, store, task, runnable[-1])  # finished, but it may retry
         return
     if settle(scheduler, store, task) and listens(TASK_REMOVED):
         scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))

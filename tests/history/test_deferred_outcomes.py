@@ -103,3 +103,12 @@ def test_a_paused_task_with_fire_times_left_is_not_taken_for_finished(held: Any,
     assert [task.id for task in scheduler.get_tasks()] == ["p"]
     executor.end("p", ok=True)
     assert scheduler.get_tasks() == [] and [e.task_id for e in removed] == ["p"]
+
+
+def test_a_finished_task_run_by_hand_and_kept_paused_stays(held: Any, clock: FakeClock) -> None:
+    scheduler, (executor, removed) = held
+    scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 60), args=["h"], id="h", max_retries=1)
+    scheduler.run_task("h", remove_finished=False)  # its one run, now: afterwards it is paused, not deleted
+    executor.end("h", ok=True)
+    info = scheduler.get_task_info("h")
+    assert info is not None and info.paused and removed == []

@@ -155,14 +155,21 @@ def dask_cluster() -> Iterator[Any]:
     require_plugin("asyncz_like_dask")
     from distributed import LocalCluster
 
-    os.environ.setdefault("PYTHONPATH", str(ROOT))  # the spawned workers import tests.plugins.jobs
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.CRITICAL,
-    )
+    # the spawned workers import tests.plugins.jobs; set only while the cluster starts them, so
+    # that no later test's subprocess (a fresh venv checking an installed wheel) sees it
+    had = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(ROOT) if had is None else had
+    try:
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,
+        )
+    finally:
+        if had is None:
+            del os.environ["PYTHONPATH"]
     try:
         yield cluster
     finally:

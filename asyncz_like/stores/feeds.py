@@ -246,11 +246,20 @@ class MongoChangeFeed(Feed):
 
 
 def _next_run_time_of(change: dict[str, Any]) -> datetime | None:
+    """The run time a change makes due, if it makes one: inserts and replacements, and updates
+    that write ``next_run_time`` (MongoDB lists the fields an update set). A server that sends
+    the whole document instead (the nx-27017 test server) has it read from an unclaimed
+    document only, so the claims and renewals every scheduler writes wake nobody."""
     operation = change.get("operationType")
     if operation in ("insert", "replace"):
         fields = change.get("fullDocument") or {}
     elif operation == "update":
-        fields = (change.get("updateDescription") or {}).get("updatedFields") or {}
+        description = change.get("updateDescription")
+        if description is not None:
+            fields = description.get("updatedFields") or {}
+        else:
+            document = change.get("fullDocument") or {}
+            fields = document if document.get("claimed_by") is None else {}
     else:
         return None
     value = fields.get("next_run_time")

@@ -60,4 +60,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(str(item.path)).relative_to(HERE).parts
         if parts[0] in SERIAL_FOLDERS or parts[-1] in SERIAL_FILES:
             item.add_marker(pytest.mark.serial)
-

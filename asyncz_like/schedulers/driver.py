@@ -210,4 +210,3 @@ class LeaseKeeper:
                     scheduler.renew_leases()
                 except Exception:
                     logger.exception("Renewing leases failed")
-

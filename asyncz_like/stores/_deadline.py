@@ -16,8 +16,6 @@ a restarted server for example, is replaced without the caller seeing an error.
 from __future__ import annotations
 
 import math
-import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DisconnectionError
+
+from asyncz_like.stores.feeds import shut_socket
 
 _FRESH = "asyncz_like.fresh"
 
@@ -160,13 +160,4 @@ def _sever(connection: Any) -> None:
         fd = connection.fileno()
     except Exception:  # already closed
         return
-    try:
-        sock = socket.socket(fileno=os.dup(fd))
-    except OSError:
-        return
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    finally:
-        sock.close()
+    shut_socket(fd)

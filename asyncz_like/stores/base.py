@@ -181,6 +181,15 @@ class PersistentStore(Store):
             if callable(method) and not getattr(method, "__surfaced__", False):
                 setattr(cls, name, _surfacing(method))
 
+    #: the change feed :meth:`watch` started (stores whose server can push changes)
+    _feed: Any = None
+
+    def unwatch(self) -> None:
+        """Stop the change feed, if one runs."""
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.stop()
+
     def __init__(
         self,
         serializer: Serializer | str | None = None,

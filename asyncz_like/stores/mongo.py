@@ -309,14 +309,8 @@ class MongoDBStore(MongoHistory, PersistentStore):
             feed.start(callback)
         except PyMongoError:  # a standalone server without change streams: poll it instead
             return False
-        self._feed: MongoChangeFeed | None = feed
+        self._feed = feed
         return True
-
-    def unwatch(self) -> None:
-        feed = getattr(self, "_feed", None)
-        if feed is not None:
-            self._feed = None
-            feed.stop()
 
     def __repr__(self) -> str:
         return f"<MongoDBStore (url={mask_url(self.url)!r}, collection={self.collection.full_name!r})>"

@@ -411,15 +411,9 @@ class RedisStore(RedisHistory, PersistentStore):
     def watch(self, callback: Any) -> bool:
         from asyncz_like.stores.feeds import RedisFeed
 
-        self._feed: RedisFeed | None = RedisFeed(self.redis, self.changes_channel)
+        self._feed = RedisFeed(self.redis, self.changes_channel)
         self._feed.start(callback)
         return True
-
-    def unwatch(self) -> None:
-        feed = getattr(self, "_feed", None)
-        if feed is not None:
-            self._feed = None
-            feed.stop()
 
     def announce(self, next_run_time: datetime) -> None:
         from asyncz_like.stores.feeds import encode_time

@@ -462,15 +462,9 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         from asyncz_like.stores.feeds import PostgresFeed
 
         conninfo = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        self._feed: PostgresFeed | None = PostgresFeed(conninfo, channel)
+        self._feed = PostgresFeed(conninfo, channel)
         self._feed.start(callback)
         return True
-
-    def unwatch(self) -> None:
-        feed = getattr(self, "_feed", None)
-        if feed is not None:
-            self._feed = None
-            feed.stop()
 
     def announce(self, next_run_time: datetime) -> None:
         channel = self._feed_channel()

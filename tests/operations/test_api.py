@@ -174,8 +174,8 @@ async def test_nothing_sent_is_unpickled(api: Api, tmp_path: Path) -> None:
     as_arg = await add(api, "data", func=f"{JOB}:record", args=[str(record), payload])
     assert as_arg.status_code == 201
     assert (await api.post("/api/tasks/data/run")).status_code == 202
-    for _ in range(100):
-        if record.exists():
+    for _ in range(250):  # the run writes the file in a worker thread: wait for its content
+        if record.exists() and record.read_text():
             break
         time.sleep(0.02)
     assert record.read_text().startswith(f"{payload} ")  # the argument stayed the string it was

@@ -25,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+from libs import URL_ENV  # noqa: E402  (bench/ is not a package)
+
 ROOT = BENCH.parent
 VENV = BENCH / ".venv"
 PEERS = ["asyncz==0.17.2", "APScheduler==3.11.*"]
@@ -120,7 +123,8 @@ def build_jobs(quick: bool) -> list[Job]:
             )
         )
     stores: list[tuple[str, str | None, str | None]] = [("sqlite", None, None)]
-    for store, variable in (("redis", "ASYNCZ_TEST_REDIS_URL"), ("postgres", "ASYNCZ_TEST_POSTGRES_URL")):
+    for store in ("redis", "postgres", "mariadb", "mongodb"):
+        variable = URL_ENV[store]
         url = os.environ.get(variable)
         stores.append((store, url, None if url else f"skipped: {variable} is not set"))
     store_count = 50 if q else 1_000
@@ -142,12 +146,21 @@ def venv_python() -> Path:
 def ensure_venv() -> Path:
     """Create bench/.venv with both peers and this project (editable) unless it is complete."""
     python = venv_python()
-    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, hiredis, psycopg, croniter"
-    if python.exists() and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
+    probe = "import asyncz, apscheduler, asyncz_like, sqlalchemy, redis, hiredis, psycopg, pymysql, pymongo, croniter"
+    if python.exists() and subprocess.run([str(python), "-c", probe], capture_output=True).returncode == 0:
         return python
     print(f"setting up {VENV} (asyncz 0.17.2, APScheduler 3.11, this project) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
-    install = [python, "-m", "pip", "install", "-q", *PEERS, "-e", f"{ROOT}[sqlalchemy,postgres,redis]"]
+    install = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        *PEERS,
+        "-e",
+        f"{ROOT}[sqlalchemy,postgres,mysql,redis,mongodb]",
+    ]
     subprocess.run(install, check=True)
     return python
 
@@ -162,10 +175,42 @@ def missing_module(python: Path, module: str) -> str | None:
     return lines[-1] if lines else f"exit {done.returncode}"
 
 
+def use_tree(python: Path, tree: str | None) -> str:
+    """Make every worker import asyncz_like from ``tree`` (a checkout, e.g. a ``git worktree``
+    of another commit; default: this one) and say which code that is: the commit, and
+    whether asyncz_like/ has uncommitted changes there."""
+    source = Path(tree).resolve() if tree else ROOT
+    if tree:
+        os.environ["PYTHONPATH"] = str(source)
+    code = "import asyncz_like, os; print(os.path.dirname(os.path.dirname(asyncz_like.__file__)))"
+    found = subprocess.run([python, "-c", code], capture_output=True, text=True, cwd=BENCH).stdout.strip()
+    if Path(found or "/nonexistent").resolve() != source:
+        raise SystemExit(f"--tree: the workers import asyncz_like from {found or '?'}, not {source}")
+    git = ["git", "-C", str(source)]
+    commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run([*git, "status", "--porcelain", "asyncz_like"], capture_output=True, text=True).stdout
+    return f"{source} at {commit or '?'}" + (" with uncommitted changes in asyncz_like/" if dirty.strip() else "")
+
+
 # -- measuring ----------------------------------------------------------------------
 
 
+LATE_RESUME = 0.1  # s: a fire workload that resumed later than this after its due time is measured again
+ATTEMPTS = 3
+
+
 def measure(python: Path, job: Job, lib: str) -> dict[str, Any]:
+    """One measurement; again (up to ``ATTEMPTS`` in all) when the harness resumed the scheduler
+    so late after the tasks' run time that the default misfire grace would judge the harness."""
+    attempts = 0
+    while True:
+        attempts += 1
+        result = measure_once(python, job, lib)
+        if result.get("resumed_late_s", 0.0) <= LATE_RESUME or attempts == ATTEMPTS:
+            return {**result, "attempts": attempts}
+
+
+def measure_once(python: Path, job: Job, lib: str) -> dict[str, Any]:
     params = dict(job.params)
     if job.workload == "cron":
         params["impl"] = lib
@@ -200,7 +245,15 @@ def run_job(python: Path, job: Job, libs: list[str], reps: int) -> dict[str, Any
                 entry[metric.key] = statistics.median(result[metric.key] for result in good)
             if "ran" in good[0]:
                 entry["ran"] = min(result["ran"] for result in good)
+                entry["ran_max"] = max(result["ran"] for result in good)
+                entry["missed"] = max(result.get("missed", 0) for result in good)
+                entry["missed_min"] = min(result.get("missed", 0) for result in good)
                 entry["expected"] = good[0]["expected"]
+        logged = [result for result in good if result.get("log_errors")]
+        if logged:
+            entry["log_errors"] = (
+                f"{sum(r['log_errors'] for r in logged)} ERROR log records, e.g. {logged[0]['log_error']}"
+            )
         summary[lib] = entry
     return summary
 
@@ -226,6 +279,11 @@ def fmt(value: float | None) -> str:
     return f"{value:.4f}"
 
 
+def span(low: int, high: int) -> str | int:
+    """One count, or the range the repetitions spread over."""
+    return low if low == high else f"{low}-{high}"
+
+
 def table_rows(jobs: list[Job], results: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for job in jobs:
@@ -240,8 +298,11 @@ def table_rows(jobs: list[Job], results: dict[str, Any]) -> list[dict[str, Any]]
                 row[lib] = entry.get(metric.key)
                 if "error" in entry:
                     row.setdefault("errors", {})[lib] = entry["error"]
+                elif "log_errors" in entry:
+                    row.setdefault("errors", {})[lib] = entry["log_errors"]
                 if "ran" in entry:
-                    row.setdefault("ran", {})[lib] = f"{entry['ran']}/{entry['expected']}"
+                    row.setdefault("ran", {})[lib] = f"{span(entry['ran'], entry['ran_max'])}/{entry['expected']}"
+                    row.setdefault("missed", {})[lib] = span(entry["missed_min"], entry["missed"])
             for peer in ("asyncz", "apscheduler", "croniter"):
                 if peer in summary:
                     row[f"x_{peer}"] = ratio(metric, row.get("ours"), row.get(peer))
@@ -264,9 +325,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         line += "".join(f"{format(row[key], '.2f') + 'x' if row.get(key) else '':>11}" for key, _ in ratios)
         print(line)
         if "ran" in row:
-            print(f"{'':<43}ran: " + ", ".join(f"{lib} {count}" for lib, count in row["ran"].items()))
+            ran = ", ".join(f"{lib} {count} ({row['missed'][lib]} missed)" for lib, count in row["ran"].items())
+            print(f"{'':<43}ran: {ran}")
         for lib, error in row.get("errors", {}).items():
-            print(f"{'':<43}{lib}: {error}")
+            print(f"{'':<43}{lib}: {error[:160]}")
     print("x = how many times better ours is than that peer (>1: ours wins); figures are medians")
 
 
@@ -280,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated job names or name prefixes (e.g. add,fire)")
     parser.add_argument("--python", default=None, help="interpreter to run workers with (skips creating bench/.venv)")
     parser.add_argument("--json", default=str(BENCH / "results.json"), help="where to write the results")
+    parser.add_argument("--tree", default=None, help="measure asyncz_like from this checkout (default: this one)")
     args = parser.parse_args(argv)
     reps = args.reps if args.reps is not None else (1 if args.quick else 5)
     if reps < 1:
@@ -289,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or "ours" not in libs:
         parser.error(f"--libs: expected 'ours' plus any of asyncz,apscheduler; got {args.libs!r}")
     python = Path(args.python) if args.python else ensure_venv()
+    code = use_tree(python, args.tree)
+    print(f"asyncz_like: {code}", file=sys.stderr)
     prefixes = [name for name in args.only.split(",") if name]
     jobs = [job for job in build_jobs(args.quick) if not prefixes or any(job.name.startswith(p) for p in prefixes)]
     reason = missing_module(python, "asyncz_like.stores.sqlalchemy")
@@ -313,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
+        "asyncz_like": code,
+        "load": os.getloadavg(),
         "reps": reps,
         "quick": args.quick,
         "seconds": time.perf_counter() - started,

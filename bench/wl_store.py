@@ -1,6 +1,8 @@
 """A persistent store: add N interval tasks to a running scheduler, or fire N due tasks.
 
-Task functions live at module level so every store can keep them by reference.
+Task functions live at module level so every store can keep them by reference. Firing
+makes the tasks due at the instant the paused scheduler resumes (``due.add_due_together``)
+and counts the runs each library reports missed under its default misfire grace.
 """
 
 from __future__ import annotations
@@ -8,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timezone
 from typing import Any
 
+from due import add_due_together, wait_for_outcomes
 from libs import Adapter
+
+UTC = timezone.utc
 
 _counter = itertools.count()
 _ran = [0]
@@ -36,17 +41,22 @@ async def run(lib: Adapter, params: dict[str, Any]) -> dict[str, Any]:
         elapsed = time.perf_counter() - began
         lib.shutdown()
         return {"tasks_per_s": count / elapsed, "seconds": elapsed}
-    due = datetime.now(UTC) - timedelta(seconds=1)
+    missed = lib.count("missed")
     lib.start(paused=True)
     lib.clear()
-    for _ in range(count):
-        lib.add_date(job, due)
-    await asyncio.sleep(0)
+    due = await add_due_together(lib, job, count)
     began = time.perf_counter()
     lib.resume()
-    while _ran[0] < count and time.perf_counter() < began + timeout:
-        await asyncio.sleep(0.001)
+    resumed_late = (datetime.now(UTC) - due).total_seconds()
+    await wait_for_outcomes(count, _ran, missed, began + timeout)
     elapsed = time.perf_counter() - began
     ran = _ran[0]
     lib.shutdown()
-    return {"tasks_per_s": ran / elapsed, "ran": ran, "expected": count, "seconds": elapsed}
+    return {
+        "tasks_per_s": ran / elapsed,
+        "ran": ran,
+        "missed": missed[0],
+        "expected": count,
+        "seconds": elapsed,
+        "resumed_late_s": resumed_late,
+    }

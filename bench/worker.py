@@ -19,6 +19,22 @@ from typing import Any
 
 from libs import adapter
 
+
+class ErrorRecords(logging.Handler):
+    """Keeps the ERROR (and worse) log records of a measurement, so a library that fails
+    quietly (and runs nothing) says why in the table."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            message = f"{type(record.exc_info[1]).__name__}: {record.exc_info[1]} (in: {message})"
+        self.messages.append(" ".join(message.split())[:300])
+
+
 WORKLOADS = ("add", "fire", "lateness", "memory", "idle", "cron", "store")
 
 
@@ -27,7 +43,10 @@ def main(argv: list[str]) -> int:
         print(f"usage: worker.py {{{','.join(WORKLOADS)}}} LIB PARAMS_JSON", file=sys.stderr)
         return 2
     workload, lib_name, params = argv[0], argv[1], json.loads(argv[2])
-    logging.disable(logging.CRITICAL)  # all three log per add and per run; logging is not under test
+    # all three log per add and per run at INFO: that is not under test, but an ERROR is
+    logging.disable(logging.WARNING)
+    errors = ErrorRecords()
+    logging.getLogger().addHandler(errors)
     module = importlib.import_module(f"wl_{workload}")
     with tempfile.TemporaryDirectory(prefix="asyncz-like-bench-") as tmp:
         store, url = params.get("store", "memory"), params.get("url")
@@ -35,6 +54,8 @@ def main(argv: list[str]) -> int:
             url = f"sqlite:///{os.path.join(tmp, 'bench.db')}"
         lib: Any = None if workload == "cron" else adapter(lib_name, store, url)
         result = asyncio.run(module.run(lib, params))
+    if errors.messages:
+        result.update(log_errors=len(errors.messages), log_error=errors.messages[0])
     print(json.dumps(result))
     return 0
 

@@ -144,12 +144,6 @@ class AsyncIOScheduler(BaseScheduler):
         if driver is not None:
             driver.wake_at(when)
 
-    def start_timer(self, wait_seconds: float | None = None) -> None:
-        """The driver thread keeps the time: nothing to arm on the loop."""
-
-    def stop_timer(self) -> None:
-        """See :meth:`start_timer`."""
-
     def run_store_io(self, function: Any, *args: Any) -> None:
         """Store writes triggered outside a pass (claim releases when runs finish) go to the
         driver thread, whether the run finished on the loop or in a worker thread: on the loop

@@ -2,7 +2,7 @@
 task API (add, change, run, read tasks) is the ``TaskAPI`` it inherits.
 
 Front ends (asyncio, threads) subclass it and only say how to wake up later
-(``start_timer``/``stop_timer``/``wakeup``); the processing pass is in ``processing.py``.
+(``wakeup``/``wakeup_at``, and a driver that keeps time); the processing pass is in ``processing.py``.
 """
 
 from __future__ import annotations
@@ -299,7 +299,6 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         self.run_shutdown_tasks()
         with self._process_lock:  # a pass in progress finishes first; none starts after this
             self.state = SchedulerState.STATE_STOPPED
-        self.stop_timer()
         self.stop_driver()
         return True
 
@@ -368,12 +367,6 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
     @abstractmethod
     def wakeup(self) -> None:
         """Run a processing pass soon (from any thread)."""
-
-    @abstractmethod
-    def start_timer(self, wait_seconds: float | None = None) -> None: ...
-
-    @abstractmethod
-    def stop_timer(self) -> None: ...
 
     @abstractmethod
     def create_default_executor(self) -> Executor: ...
@@ -663,9 +656,6 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
     def run_store_io(self, function: Callable[..., Any], *args: Any) -> None:
         """Where store I/O triggered outside a pass runs; async front ends move it off the loop."""
         function(*args)
-
-    def flush_store_io(self) -> None:
-        """Wait for queued store I/O; called at shutdown before the stores close."""
 
     # -- ASGI ----------------------------------------------------------------------
 

@@ -35,9 +35,6 @@ class HeldClaims:
         self._flush_queued = False
         self._closed = False
 
-    def open(self) -> None:
-        self._closed = False
-
     def hold(self, task: Task) -> None:
         """The pass submitted a claimed task: keep the claim until its runs complete."""
         self._closed = False

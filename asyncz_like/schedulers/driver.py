@@ -44,7 +44,6 @@ class PassDriver:
         self._pass_now = False
         self._jobs: deque[Callable[[], Any]] = deque()
         self._stopping = False
-        self._in_pass = False
         self._thread: threading.Thread | None = None
         self._poll_at: datetime | None = None
         self._beat_at: datetime | None = None
@@ -59,9 +58,6 @@ class PassDriver:
         self._thread.start()
         self.leases = LeaseKeeper(self.scheduler)
         self.leases.start()
-
-    def on_thread(self) -> bool:
-        return threading.current_thread() is self._thread
 
     def request_pass(self) -> None:
         """A pass as soon as possible (many requests before it runs make one pass)."""
@@ -145,7 +141,6 @@ class PassDriver:
                 if run_pass:
                     self._pass_now = False
                     self._wake_at = None  # what is asked for during the pass lands here
-                    self._in_pass = True
             if run_pass:
                 self._one_pass()
             self._plan_side_timers()
@@ -159,7 +154,6 @@ class PassDriver:
             logger.exception("Processing pass failed")
             planned = scheduler.clock() + timedelta(seconds=scheduler.store_retry_interval)
         with self._cond:
-            self._in_pass = False
             if planned is not None and (self._wake_at is None or planned < self._wake_at):
                 self._wake_at = planned
 

@@ -15,11 +15,5 @@ class ManualScheduler(BaseScheduler):
     def wakeup(self) -> None:
         """No timer to rearm: the caller decides when the next pass happens."""
 
-    def start_timer(self, wait_seconds: float | None = None) -> None:
-        """No timer."""
-
-    def stop_timer(self) -> None:
-        """No timer."""
-
     def create_default_executor(self) -> Executor:
         return DebugExecutor()

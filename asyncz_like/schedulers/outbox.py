@@ -66,9 +66,6 @@ class EventOutbox:
             self._items.append(slot)
         return slot
 
-    def is_empty(self) -> bool:
-        return not self._items
-
     def kick(self) -> None:
         """Make sure a drain will run (at most one is queued at a time)."""
         if self._schedule_drain is None:

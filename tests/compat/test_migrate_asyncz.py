@@ -344,7 +344,8 @@ def test_a_current_table_opens_without_reading_the_schema_catalog(sql_factory: S
     statements: list[str] = []
     event.listen(store.engine, "before_cursor_execute", lambda conn, cur, sql, *rest: statements.append(sql))
     store.start(None, "default")
-    catalog = ("information_schema", "pg_catalog", "pg_class", "sqlite_master", "pragma", "describe", "show ", "create ")
+    catalog = ("information_schema", "pg_catalog", "pg_class", "sqlite_master", "pragma", "describe", "show ")
+    catalog += ("create ",)
     assert statements, "the store read nothing at start"
     assert [sql for sql in statements if any(word in sql.lower() for word in catalog)] == []
     store.shutdown()

@@ -79,6 +79,7 @@ class SchedulerTracing:
         #: [(span, end time in ns, or None for a process pool's run: the outcome's)]
         self._open: dict[_Key, list[tuple[Span, int | None]]] = {}
         self._lock = Lock()
+        self._closed = False
         scheduler.run_scopes = self.scope
         scheduler.run_log.add_observer(self.observe)
 
@@ -103,7 +104,10 @@ class SchedulerTracing:
 
     def keep(self, key: _Key, span: Span, end_time: int | None) -> None:
         with self._lock:
-            self._open.setdefault(key, []).append((span, end_time))
+            if not self._closed:
+                self._open.setdefault(key, []).append((span, end_time))
+                return
+        span.end(end_time=end_time)  # a run that ends after close(): no outcome will come
 
     def observe(self, observation: RunObservation) -> None:
         """The run log's observer: the outcome is decided; end the run's span with it."""
@@ -144,6 +148,7 @@ class SchedulerTracing:
         self.scheduler.run_log.remove_observer(self.observe)
         with self._lock:
             waiting, self._open = self._open, {}
+            self._closed = True
         for spans in waiting.values():
             for span, end_time in spans:
                 span.end(end_time=end_time)

@@ -5,6 +5,7 @@ own spans are its children), and its parent is the span current where the run wa
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
@@ -227,3 +228,18 @@ def test_close_stops_the_spans_and_one_scheduler_is_instrumented_once(
     scheduler.process_tasks()
     assert len(spans.runs()) == 1
     assert scheduler.run_scopes is None and scheduler.run_log.observers == ()
+
+
+def test_a_run_in_flight_when_tracing_closes_still_ends_its_span(
+    make_scheduler: Make, clock: FakeClock, spans: Spans
+) -> None:
+    scheduler = make_scheduler(executors={"default": {"type": "threadpool"}})
+    tracing = instrument_tracing(scheduler, spans.provider)
+    jobs.gates["late"] = threading.Event()
+    scheduler.add_task(jobs.wait_for, "date", run_at=clock.current, args=["late"], id="late")
+    scheduler.process_tasks()
+    tracing.close()
+    jobs.gates["late"].set()
+    [run] = wait_for_spans(spans, 1)
+    assert attributes(run)["asyncz_like.task.id"] == "late"
+    assert "asyncz_like.run.outcome" not in attributes(run)  # it ended after tracing stopped listening

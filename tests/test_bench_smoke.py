@@ -63,3 +63,13 @@ def test_quick_listener_comparison_runs_both_checkouts(tmp_path: Path) -> None:
     assert set(rows) == {"fire_async", "fire_async + listener", "fire_sync", "fire_sync + listener"}
     for row in rows.values():
         assert row["before"] > 0 and row["after"] > 0 and row["after/before"] > 0, row
+
+
+def test_quick_observability_comparison_runs_every_variant(tmp_path: Path) -> None:
+    out = tmp_path / "observability.json"
+    stdout = run_bench("bench_observability.py", "--kinds", "async", "--json", str(out))
+    assert "metrics" in stdout and "tracing" in stdout
+    [row] = json.loads(out.read_text())["rows"]
+    assert row["workload"] == "fire_async"
+    for variant in ("off", "metrics", "tracing", "both"):
+        assert row[variant] > 0 and row[f"{variant}_ran"] == "500/500", row

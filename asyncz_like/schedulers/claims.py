@@ -106,12 +106,13 @@ class HeldClaims:
             try:
                 self._write_back(alias, store, tasks)
             except Exception as exc:
-                self._keep_for_retry(alias, tasks, exc)
+                self.keep_for_retry(alias, tasks, exc)
             else:
                 for task in tasks:
                     self.drop(alias, task.id)
 
-    def _keep_for_retry(self, alias: str, tasks: list[Task], exc: Exception) -> None:
+    def keep_for_retry(self, alias: str, tasks: list[Task], exc: Exception) -> None:
+        """Releases that failed (the store is down): tried again every ``store_retry_interval``."""
         scheduler = self.scheduler
         retry_at = scheduler.clock() + timedelta(seconds=scheduler.store_retry_interval)
         scheduler.logger.warning(

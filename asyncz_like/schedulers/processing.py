@@ -26,9 +26,7 @@ from asyncz_like.events import (
 )
 from asyncz_like.exceptions import MaximumInstancesError, TaskLookupError
 from asyncz_like.history.retries import take_retry
-
-#: claimed tasks released per bulk write at the end of a pass
-RELEASE_SLICE = 1000
+from asyncz_like.schedulers.claims import RELEASE_SLICE
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler

@@ -174,7 +174,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             self._watchdog.attach(self.engine, ping=self._owns_engine and ping is not False)
         self.url = self.engine.url.render_as_string(hide_password=False)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
-        self._claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
+        self.claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
         metadata = MetaData()
         self.table = Table(
             check_name(tablename, "tablename"),
@@ -342,7 +342,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         )
         candidates = select(table.c.id, table.c.claimed_at).where(claimable).order_by(table.c.next_run_time, table.c.id)
         with self.engine.connect() as conn:
-            rows = conn.execute(candidates.limit(limit or self._claim_batch)).all()
+            rows = conn.execute(candidates.limit(limit or self.claim_batch)).all()
         if not rows:
             return []
         previous = {row[0]: row[1] for row in rows}

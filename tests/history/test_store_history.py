@@ -154,6 +154,16 @@ def test_retries_that_end_in_success(any_store: StoreFactory, scheduler_on: Any,
     assert history[1].retry_at == later(start, 11) and history[0].scheduled_run_time == later(start, 1)
 
 
+def test_a_one_off_task_that_may_retry_is_gone_once_its_first_attempt_works(
+    any_store: StoreFactory, scheduler_on: Any, clock: FakeClock
+) -> None:
+    scheduler, events = scheduler_on(any_store)  # runs inline: the outcome comes inside the submission
+    scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 1), args=["w"], id="w", max_retries=2)
+    assert step(scheduler, clock, 1) is None
+    assert events.attempts() == [(TASK_EXECUTED, 1, True)]
+    assert scheduler.get_tasks() == []
+
+
 def test_retries_that_run_out(any_store: StoreFactory, scheduler_on: Any, clock: FakeClock) -> None:
     scheduler, events = scheduler_on(any_store)
     scheduler.add_task(
@@ -181,6 +191,7 @@ def test_a_retry_survives_a_restart(persistent: StoreFactory, scheduler_on: Any,
     assert info is not None and (info.retry_attempt, info.retry_at) == (2, later(start, 31))
     step(second, clock, 30)
     assert events.attempts() == [(TASK_EXECUTED, 2, True)]
+    assert second.get_tasks() == []  # the one-off task is done
     history = second.get_run_history("r")  # the first scheduler's record too: it is in the store
     assert [(r.outcome, r.attempt, r.scheduler_id) for r in history] == [
         (RunOutcome.EXECUTED, 2, "second"),

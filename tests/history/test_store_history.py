@@ -211,6 +211,22 @@ def test_retention_limits_hold_in_the_store(any_store: StoreFactory, scheduler_o
     ]
 
 
+def test_history_is_read_from_a_stopped_scheduler(any_store: StoreFactory, scheduler_on: Any, clock: FakeClock) -> None:
+    scheduler, _ = scheduler_on(any_store, scheduler_id="ran")
+    scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 1), args=["s"], id="s")
+    step(scheduler, clock, 1)
+    scheduler.shutdown()
+    assert [(r.task_id, r.scheduler_id) for r in scheduler.get_run_history()] == [("s", "ran")]  # shut down
+    scheduler.start()  # and started again: its stores work as before
+    assert [r.task_id for r in scheduler.get_run_history()] == ["s"]
+    scheduler.shutdown()
+    if any_store.kind == "memory":
+        return  # its records ended with the scheduler's memory; other stores keep them
+    never_started = ManualScheduler(timezone="UTC")
+    never_started.add_store(any_store(start=False), "default")
+    assert [(r.task_id, r.scheduler_id) for r in never_started.get_run_history()] == [("s", "ran")]
+
+
 def test_a_dead_schedulers_run_is_recorded_as_abandoned(
     shared: StoreFactory, scheduler_on: Any, clock: FakeClock
 ) -> None:

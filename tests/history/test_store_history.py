@@ -211,6 +211,22 @@ def test_retention_limits_hold_in_the_store(any_store: StoreFactory, scheduler_o
     ]
 
 
+def test_records_older_than_max_age_leave_the_store(
+    any_store: StoreFactory, scheduler_on: Any, clock: FakeClock
+) -> None:
+    scheduler, _ = scheduler_on(any_store, history={"max_age": 60, "prune_interval": 1})
+    start = clock.current
+    scheduler.add_task(jobs.succeed, "date", run_at=start, args=["once"], id="once")
+    scheduler.add_task(jobs.succeed, "interval", seconds=50, start_at=start, args=["often"], id="often")
+    for seconds in (0, 50, 50):
+        step(scheduler, clock, seconds)
+    # at +100 the records of +0 are older than 60 s: those of both tasks go, not only the one still running
+    assert [(r.task_id, r.scheduled_run_time) for r in scheduler.get_run_history(limit=100)] == [
+        ("often", later(start, 100)),
+        ("often", later(start, 50)),
+    ]
+
+
 def test_history_is_read_from_a_stopped_scheduler(any_store: StoreFactory, scheduler_on: Any, clock: FakeClock) -> None:
     scheduler, _ = scheduler_on(any_store, scheduler_id="ran")
     scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 1), args=["s"], id="s")

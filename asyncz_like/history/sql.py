@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.mysql import VARCHAR
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from asyncz_like._gil import in_slices, sharing_gil
@@ -45,7 +44,7 @@ PRUNE_CHUNK = 200
 #: a heartbeat expired for this long is deleted (its scheduler is long gone)
 STALE_BEAT_SECONDS = 3_600.0
 _ID_LENGTH = 191
-_MYSQL_ID = VARCHAR(_ID_LENGTH, charset="utf8mb4", collation="utf8mb4_bin")
+_MYSQL_ID = String(_ID_LENGTH, collation="utf8mb4_bin")  # generic: no MySQL dialect import
 
 
 def _id_column(name: str, **options: Any) -> Column[Any]:

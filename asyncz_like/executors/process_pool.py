@@ -35,6 +35,10 @@ class ProcessPoolExecutor(PoolExecutor):
                 f"fn: task {task.id!r} ({task.name}) has no importable 'module:name' reference, "
                 "so it cannot run in a process pool"
             )
+        super().do_send_task(task, run_times)
+
+    def submit(self, task: Task, run_times: Sequence[datetime]) -> None:
+        assert task.fn_reference is not None  # checked by do_send_task
         args = (task.fn_reference, task.args, dict(task.kwargs), list(run_times))
         try:
             future = self.started_pool().submit(run_referenced, *args)

@@ -1,7 +1,9 @@
 """Tasks in a MongoDB collection: one document per task.
 
-``{_id, next_run_time: float UTC timestamp or null while paused, state: binary}`` with
-an index on ``next_run_time``, so the due lookup reads only due documents.
+``{_id, next_run_time: float UTC timestamp or null while paused, state: binary,
+priority: int}`` with an index on ``next_run_time``, so the due lookup reads only due
+documents. ``priority`` repeats the task's (0 unless set), so that a claim takes the
+highest first; documents written before it existed get 0 when the store starts.
 
 Schedulers sharing the collection claim due runs under a lease: ``claimed_by``,
 ``claim_expires`` and ``claimed_at`` (absent or null while free). Each document is
@@ -28,7 +30,7 @@ with extra_needed("the mongodb store"):  # a missing driver fails here, naming t
     import pymongo  # noqa: F401
 
 from bson.binary import Binary
-from pymongo import ASCENDING, MongoClient, ReturnDocument, timeout
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument, timeout
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from asyncz_like._callables import resolve_reference
@@ -51,6 +53,8 @@ from asyncz_like.stores.base import (
 from asyncz_like.tasks.task import Task
 
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+#: the order of a claim: the highest priority first, then the earliest
+_CLAIM_ORDER = [("priority", DESCENDING), *_ORDER]
 #: how many due documents one claim reads at most; the rest wait for the next pass
 CLAIM_BATCH = 500
 UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
@@ -161,6 +165,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             self.collection.create_index("next_run_time")
             self.collection.create_index("claimed_by")  # renewing an owner's leases
             self.collection.create_index("claim_expires")  # the earliest lease expiry
+            self.collection.create_index("priority")  # finding documents written before it existed
             check_mongo_collection(self)  # tasks written by asyncz: refused until converted
         except PyMongoError as exc:
             raise self.connection_error(self.url, exc) from exc
@@ -203,7 +208,11 @@ class MongoDBStore(MongoHistory, PersistentStore):
     # -- writes ----------------------------------------------------------------------
 
     def _fields(self, task: Task) -> dict[str, Any]:
-        return {"next_run_time": to_timestamp(task.next_run_time), "state": Binary(self.encode_task(task))}
+        return {
+            "next_run_time": to_timestamp(task.next_run_time),
+            "state": Binary(self.encode_task(task)),
+            "priority": task.priority,
+        }
 
     def add_task(self, task: Task) -> None:
         try:
@@ -233,13 +242,14 @@ class MongoDBStore(MongoHistory, PersistentStore):
 
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Read the claimable ids, then claim them one ``find_one_and_update`` each: a document
-        another scheduler claimed in between no longer matches and is skipped."""
+        another scheduler claimed in between no longer matches and is skipped. Of more due
+        documents than one claim takes, the highest ``priority`` come first, then the earliest."""
         owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
         claimable = {"next_run_time": {"$lte": ts}, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
         candidates = [
             document["_id"]
-            for document in self.collection.find(claimable, ["_id"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
+            for document in self.collection.find(claimable, ["_id"]).sort(_CLAIM_ORDER).limit(limit or CLAIM_BATCH)
         ]
         began = time.monotonic()
         tasks: list[Task] = []

@@ -60,7 +60,8 @@ def test_a_later_run_of_higher_priority_starts_first_on_the_cluster(one_thread_c
         # sent) and queues the rest on its scheduler, in priority order: two fillers go first
         sent = [("filler", 0), ("filler", 0), ("nightly", -1), ("plain", 0), ("urgent", 5)]
         for label, priority in sent:  # one pass each
-            scheduler.add_task(priority_jobs.mark_start, "date", run_at=now, args=[str(trace), label], priority=priority)
+            args = [str(trace), label]
+            scheduler.add_task(priority_jobs.mark_start, "date", run_at=now, args=args, priority=priority)
             scheduler.process_tasks()
         time.sleep(0.3)  # they reach the cluster and wait for its only thread
         assert not trace.exists()

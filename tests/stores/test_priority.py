@@ -167,30 +167,23 @@ def test_a_table_of_the_previous_version_gets_the_priority_column(sql: StoreFact
         Column("claimed_at", Double(), nullable=True),
     )
     engine = create_engine(location["url"])
+
+    def insert_as_the_previous_version(task_id: str, at: datetime) -> None:
+        state = current.encode_task(task(task_id, at))
+        with engine.begin() as conn:
+            conn.execute(previous.insert().values(id=task_id, next_run_time=at.timestamp(), state=state))
+
     try:
-        old = task("old", T0 - timedelta(seconds=10))
         with engine.begin() as conn:
             previous.create(conn)
-            conn.execute(
-                previous.insert().values(
-                    id="old", next_run_time=old.next_run_time.timestamp(), state=current.encode_task(old)
-                )
-            )  # type: ignore[union-attr]  # noqa: E501
+        insert_as_the_previous_version("old", T0 - timedelta(seconds=10))
         store = sql()  # adds the column instead of failing every pass
         columns = {column["name"]: column for column in inspect(engine).get_columns(location["tablename"])}
         assert "priority" in columns and not columns["priority"]["nullable"]
         with engine.connect() as conn:
             assert conn.execute(select(store.table.c.priority)).scalar() == 0
         # a scheduler of the previous version, still running, inserts without the column
-        older_writer = task("older-writer", T0 - timedelta(seconds=5))
-        with engine.begin() as conn:
-            conn.execute(
-                previous.insert().values(
-                    id="older-writer",
-                    next_run_time=older_writer.next_run_time.timestamp(),
-                    state=current.encode_task(older_writer),
-                )
-            )  # type: ignore[union-attr]  # noqa: E501
+        insert_as_the_previous_version("older-writer", T0 - timedelta(seconds=5))
         store.add_task(task("new-high", T0, 2))
         store.add_task(task("new-low", T0 - timedelta(minutes=1), -2))
         claimed = store.claim_due_tasks(T0, owner="me", lease_seconds=30)

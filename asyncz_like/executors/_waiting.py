@@ -11,14 +11,17 @@ started is never interrupted.
 from __future__ import annotations
 
 import heapq
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import count
-from threading import Lock
+from threading import Lock, local
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
+
+logger = logging.getLogger("asyncz_like.executors")
 
 Start = Callable[["Task", Sequence[datetime]], None]
 Failed = Callable[["Task", Sequence[datetime], BaseException], None]
@@ -36,6 +39,7 @@ class WaitingLine:
         self._waiting: list[tuple[int, int, Task, Sequence[datetime]]] = []
         self._order = count()
         self._lock = Lock()
+        self._handing_on = local()  # .ends: ends to hand on, while this thread hands them on
 
     def __len__(self) -> int:
         """How many runs are waiting."""
@@ -58,7 +62,22 @@ class WaitingLine:
     def done(self) -> None:
         """A run started here has ended: start the first waiting run in its slot. One that
         cannot start (the pool broke, or was shut down) is reported through ``failed``, and
-        the slot goes on to the next."""
+        the slot goes on to the next. A run that ends inside ``start`` (a pool calls a done
+        callback at once for a future already done) is handed on by the loop here, not by
+        a nested call, however many do."""
+        state = self._handing_on
+        if getattr(state, "ends", 0):
+            state.ends += 1
+            return
+        state.ends = 1
+        try:
+            while state.ends:
+                self._hand_on()
+                state.ends -= 1
+        finally:
+            state.ends = 0
+
+    def _hand_on(self) -> None:
         while True:
             with self._lock:
                 if not self._waiting:
@@ -67,10 +86,15 @@ class WaitingLine:
                 _, _, task, run_times = heapq.heappop(self._waiting)
             try:
                 self._start(task, run_times)
-            except BaseException as exc:
-                self._failed(task, run_times, exc)
-            else:
                 return
+            except BaseException as exc:
+                self._report(task, run_times, exc)
+
+    def _report(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
+        try:
+            self._failed(task, run_times, exc)
+        except Exception:  # the line goes on: a slot must never be lost
+            logger.exception("Reporting the failed start of a run of task %r failed", task.id)
 
     def start_all(self) -> None:
         """At shutdown: start every waiting run now, in order (the pool queues them, so they
@@ -86,4 +110,4 @@ class WaitingLine:
             except BaseException as exc:
                 with self._lock:
                     self._out -= 1
-                self._failed(task, run_times, exc)
+                self._report(task, run_times, exc)

@@ -283,3 +283,36 @@ def test_a_waiting_run_still_runs_when_the_run_ahead_broke_the_process_pool(tmp_
         scheduler.shutdown()
     assert {(event.task_id, event.code) for event in outcomes} == {("dying", TASK_ERROR), ("after", TASK_EXECUTED)}
     assert (tmp_path / "ran").read_text() == "after\n"
+
+
+def test_the_line_hands_on_runs_that_end_at_once_without_nesting_and_loses_no_slot() -> None:
+    """A pool calls a done callback at once for a future already done: thousands of runs that
+    end inside ``start`` are handed on by a loop (no RecursionError), and a run that cannot
+    start, whose report fails too, still passes its slot on."""
+    from asyncz_like.executors._waiting import WaitingLine
+
+    started: list[int] = []
+    failed: list[int] = []
+    line: WaitingLine
+
+    def start(task: Task, run_times: Any) -> None:
+        if task.priority == 13:
+            raise RuntimeError("the pool is broken")
+        started.append(task.priority)
+        if len(started) > 1:
+            line.done()  # ended before start returned
+
+    def report(task: Task, run_times: Any, exc: BaseException) -> None:
+        failed.append(task.priority)
+        raise RuntimeError("and reporting it failed too")
+
+    line = WaitingLine(1, start, report)
+    line.send(Task(jobs.record, id="first", priority=0), [START])  # holds the only slot
+    for n in range(5000):
+        line.send(Task(jobs.record, id=f"t{n}", priority=n % 7 if n != 42 else 13), [START])
+    assert len(line) == 5000
+    line.done()  # the first run ends: each next one ends at once, down the whole line
+    assert failed == [13] and len(started) == 5000 and len(line) == 0
+    assert started[1:] == sorted(started[1:], reverse=True)
+    line.send(Task(jobs.record, id="again", priority=1), [START])  # the slot was freed, not lost
+    assert started[-1] == 1 and len(line) == 0

@@ -243,14 +243,18 @@ class MongoDBStore(MongoHistory, PersistentStore):
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Read the claimable ids, then claim them one ``find_one_and_update`` each: a document
         another scheduler claimed in between no longer matches and is skipped. Of more due
-        documents than one claim takes, the highest ``priority`` come first, then the earliest."""
+        documents than one claim takes, the highest ``priority`` come first, then the earliest
+        (only then are the due documents sorted by priority)."""
         owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
         claimable = {"next_run_time": {"$lte": ts}, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
+        batch = limit or CLAIM_BATCH
         candidates = [
-            document["_id"]
-            for document in self.collection.find(claimable, ["_id"]).sort(_CLAIM_ORDER).limit(limit or CLAIM_BATCH)
+            document["_id"] for document in self.collection.find(claimable, ["_id"]).sort(_ORDER).limit(batch + 1)
         ]
+        if len(candidates) > batch:  # more due than one claim takes: the highest priorities
+            found = self.collection.find(claimable, ["_id"]).sort(_CLAIM_ORDER).limit(batch)
+            candidates = [document["_id"] for document in found]
         began = time.monotonic()
         tasks: list[Task] = []
         unrestorable = []

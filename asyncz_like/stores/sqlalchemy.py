@@ -355,7 +355,8 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         UPDATE reaches a row first owns it; the others' WHERE no longer matches it. Short
         separate transactions keep SQLite (one writer) from deadlocking on a lock upgrade.
         Of more due rows than one claim takes, the highest ``priority`` come first, then
-        the earliest."""
+        the earliest: only then are the due rows sorted by priority (a read of them all),
+        while a pass that takes every due row reads them in the run time index's order."""
         owner = check_claim(owner, lease_seconds)
         table = self.table
         ts = now.timestamp()
@@ -364,9 +365,12 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             or_(table.c.claimed_by.is_(None), table.c.claim_expires < ts),
         )
         order = (table.c.priority.desc(), table.c.next_run_time, table.c.id)
-        candidates = select(table.c.id, table.c.claimed_at).where(claimable).order_by(*order)
+        candidates = select(table.c.id, table.c.claimed_at).where(claimable)
+        batch = limit or self._claim_batch
         with self.engine.connect() as conn:
-            rows = conn.execute(candidates.limit(limit or self._claim_batch)).all()
+            rows = conn.execute(candidates.order_by(table.c.next_run_time, table.c.id).limit(batch + 1)).all()
+            if len(rows) > batch:  # more due than one claim takes: the highest priorities
+                rows = conn.execute(candidates.order_by(*order).limit(batch)).all()
         if not rows:
             return []
         previous = {row[0]: row[1] for row in rows}

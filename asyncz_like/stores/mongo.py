@@ -285,6 +285,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             tasks.append(task)
         if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
             self.collection.update_many({"_id": {"$in": unrestorable}, "claimed_by": owner}, {"$set": UNCLAIMED})
+        tasks.sort(key=lambda task: -task.priority)  # stable: the earliest first among equals
         return tasks
 
     def release_task(self, task: Task, owner: str) -> bool:

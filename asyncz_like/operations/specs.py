@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from asyncz_like._limits import MAX_PRIORITY, MIN_PRIORITY
 from asyncz_like.abc import Trigger
 from asyncz_like.exceptions import ArgumentError
 
@@ -59,8 +60,8 @@ class TaskSpec(TriggerSpec):
     on_interrupted: Literal["report", "rerun"] | None = None
     priority: int | None = Field(
         None,
-        ge=-(2**31),
-        le=2**31 - 1,
+        ge=MIN_PRIORITY,
+        le=MAX_PRIORITY,
         description="when more runs are due than the executor can start, higher goes first (default 0)",
     )
     options: dict[str, JsonValue] = Field(

@@ -29,6 +29,9 @@ MIN_RUN_TIME = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 MAX_RUN_TIME = datetime(9999, 12, 30, tzinfo=dt_timezone.utc)
 #: the longest task id: what MariaDB/MySQL can index as a utf8mb4 primary key
 MAX_ID_LENGTH = 191
+#: a task's priority: what a 32-bit SQL INTEGER column holds (and a Lua number, exactly)
+MIN_PRIORITY = -(2**31)
+MAX_PRIORITY = 2**31 - 1
 
 
 def shorten(value: Any, limit: int = 60) -> str:
@@ -92,6 +95,15 @@ def check_run_time(value: datetime, argument: str) -> datetime:
             f"{MIN_RUN_TIME.isoformat()} .. {MAX_RUN_TIME.isoformat()}",
         )
     return value
+
+
+def check_priority(value: Any) -> int:
+    """A task's ``priority``: an ``int`` (not ``bool``) from ``MIN_PRIORITY`` to ``MAX_PRIORITY``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ArgumentTypeError("priority", f"expected an integer (higher runs first), got {shorten(value)}")
+    if not MIN_PRIORITY <= value <= MAX_PRIORITY:
+        raise ArgumentError("priority", f"must be from {MIN_PRIORITY} to {MAX_PRIORITY}, got {shorten(value)}")
+    return int(value)
 
 
 def check_bool(value: Any, argument: str) -> bool:

@@ -47,6 +47,8 @@ tasks: list[Task] = [
     scheduler.add_task(job, IntervalTrigger(minutes=5), args=["h"], name="h", max_instances=2, coalesce=False),
     scheduler.add_task(fn=job, trigger="interval", hours=1, args=["i"], on_interrupted="rerun"),
     scheduler.add_task(job, "interval", minutes=5, args=["j"], next_run_time=None, mistrigger_grace_time=None),
+    scheduler.add_task(job, "cron", hour=1, args=["l"], priority=10),
+    scheduler.add_task(job, args=["m"], priority=-1),
 ]
 
 
@@ -84,6 +86,9 @@ scheduler.add_task(job, "or", trigger=[])  # error
 scheduler.add_task(fn=job, trigger="interval", minuts=5)  # error
 scheduler.add_task(job, "interval", minutes=5, max_instance=2)  # error
 scheduler.add_task(job, "interval", minutes=5, on_interrupted="retry")  # error
+scheduler.add_task(job, "interval", minutes=5, priority="high")  # error
+scheduler.add_task(job, "cron", hour=9, priority=1.5)  # error
+scheduler.add_task(job, "date", priorty=1)  # error
 
 
 @scheduler.add_task("interval", secnds=5)  # error

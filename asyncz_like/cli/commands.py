@@ -163,6 +163,7 @@ def health(session: Session, strict: bool) -> int:
 @click.option("--coalesce/--no-coalesce", default=None, help="Run once for several missed run times.")
 @click.option("--max-instances", type=int, help="How many runs of it may be in flight at once.")
 @click.option("--grace-time", type=float, help="Seconds a run may be late (mistrigger_grace_time).")
+@click.option("--priority", type=int, help="When more runs are due than can start, higher goes first (default 0).")
 @click.option("-o", "--option", "extra", multiple=True, metavar="KEY=VALUE", help="Another add_task option.")
 def add(
     session: Session,
@@ -182,6 +183,7 @@ def add(
     coalesce: bool | None,
     max_instances: int | None,
     grace_time: float | None,
+    priority: int | None,
     extra: tuple[str, ...],
 ) -> int:
     """Add a task running FUNC ('package.module:function') on TRIGGER (date, interval, cron, ...).
@@ -209,6 +211,7 @@ def add(
             "coalesce": coalesce,
             "max_instances": max_instances,
             "mistrigger_grace_time": grace_time,
+            "priority": priority,
             "options": parse_pairs(extra, "--option"),
         }
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
+from asyncz_like.executors._waiting import WaitingLine
 from asyncz_like.executors.base import BaseExecutor
 from asyncz_like.executors.runner import Scope, run_async, run_sync
 
@@ -28,8 +29,10 @@ class AsyncIOExecutor(BaseExecutor):
 
     ``send_task`` may be called from any thread (the scheduler keeps store I/O off the
     loop). A coroutine run is one loop task that reports its own outcome when it ends; a
-    plain function goes straight to the thread pool, and its worker reports the outcome:
-    no completion callbacks hop through the loop.
+    plain function goes to the thread pool, and its worker reports the outcome: no
+    completion callbacks hop through the loop. The pool is handed at most ``max_workers``
+    runs at a time; the others wait in a
+    :class:`~asyncz_like.executors._waiting.WaitingLine`, higher ``priority`` first.
     """
 
     def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
@@ -48,6 +51,7 @@ class AsyncIOExecutor(BaseExecutor):
         self._inbox: deque[tuple[Task, Sequence[datetime], Scope | None]] = deque()
         self._inbox_lock = threading.Lock()
         self._draining = False
+        self.waiting = WaitingLine(self.max_workers, self._submit_to_thread, self.task_crashed)
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -60,6 +64,7 @@ class AsyncIOExecutor(BaseExecutor):
         """Stop accepting runs. Coroutines in flight finish on the loop (blocking the loop
         thread to wait for them would deadlock: ``NativeAsyncIOScheduler.shutdown`` awaits
         them); with ``wait`` the thread pool's runs are waited for."""
+        self.waiting.start_all()  # they run as before, in the pool's queue, in priority order
         self.loop = None
         pool, self.pool = self.pool, None
         if pool is not None:
@@ -84,13 +89,7 @@ class AsyncIOExecutor(BaseExecutor):
             raise RuntimeError(f"executor {self.alias!r} is not started")
         scope = self.run_scope(task)
         if not _is_async(task.fn):
-            if self.pool is None:
-                self.pool = concurrent.futures.ThreadPoolExecutor(
-                    self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}"
-                )
-            future = self.pool.submit(self._run_in_thread, task, run_times, scope)
-            self.running_threads.add(future)
-            future.add_done_callback(self.running_threads.discard)
+            self.waiting.send(task, run_times, scope)
         elif _running_loop() is loop:
             self._start_coroutine(loop, task, run_times, scope)
         else:
@@ -102,6 +101,18 @@ class AsyncIOExecutor(BaseExecutor):
                 self._draining = True
             if wake:
                 loop.call_soon_threadsafe(self._drain_inbox, loop)
+
+    def _submit_to_thread(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
+        """A plain function's run, to a worker of the thread pool that is free for it."""
+        if self.loop is None:
+            raise RuntimeError(f"executor {self.alias!r} is not started")
+        if self.pool is None:
+            self.pool = concurrent.futures.ThreadPoolExecutor(
+                self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}"
+            )
+        future = self.pool.submit(self._run_in_thread, task, run_times, scope)
+        self.running_threads.add(future)
+        future.add_done_callback(self.running_threads.discard)
 
     def _drain_inbox(self, loop: asyncio.AbstractEventLoop) -> None:
         with self._inbox_lock:
@@ -131,11 +142,14 @@ class AsyncIOExecutor(BaseExecutor):
 
     def _run_in_thread(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
         try:
-            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
-        except BaseException as exc:
-            self.task_crashed(task, run_times, exc)
-        else:
-            self.task_finished(task, outcomes)
+            try:
+                outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
+            except BaseException as exc:
+                self.task_crashed(task, run_times, exc)
+            else:
+                self.task_finished(task, outcomes)
+        finally:
+            self.waiting.done()  # this worker is free: the first waiting run takes it
 
 
 _ASYNC_CACHE: dict[Any, bool] = {}

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
+from asyncz_like.executors._waiting import WaitingLine
 from asyncz_like.executors.base import BaseExecutor
 from asyncz_like.executors.runner import Clock, Outcome, Scope, run_async, run_sync
 
@@ -32,7 +33,9 @@ def check_max_workers(max_workers: Any) -> int:
 
 
 class PoolExecutor(BaseExecutor):
-    """Shared life cycle of the executors built on a ``concurrent.futures`` pool."""
+    """Shared life cycle of the executors built on a ``concurrent.futures`` pool. The pool is
+    handed at most ``max_workers`` runs at a time; the others wait in a
+    :class:`~asyncz_like.executors._waiting.WaitingLine`, higher ``priority`` first."""
 
     kind = "pool"
 
@@ -43,10 +46,19 @@ class PoolExecutor(BaseExecutor):
         self.max_workers = check_max_workers(max_workers)
         self.pool_kwargs = dict(pool_kwargs or {})
         self.pool: concurrent.futures.Executor | None = None
+        self.waiting = WaitingLine(self.max_workers, self.submit, self.task_crashed)
 
     @abstractmethod
     def make_pool(self) -> concurrent.futures.Executor:
         """A new pool of ``max_workers`` workers."""
+
+    @abstractmethod
+    def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
+        """Hand the run to the pool, which has a free worker for it; ``report_when_done``."""
+
+    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
+        self.started_pool()  # not started: refused, rather than left waiting
+        self.waiting.send(task, run_times, self.run_scope(task))  # the scope: made in the submitting thread
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -55,6 +67,7 @@ class PoolExecutor(BaseExecutor):
 
     def shutdown(self, wait: bool = True) -> None:
         if self.pool is not None:
+            self.waiting.start_all()  # they run as before, in the pool's queue, in priority order
             self.pool.shutdown(wait)
             self.pool = None
 
@@ -76,11 +89,14 @@ class PoolExecutor(BaseExecutor):
     def _done(
         self, task: Task, run_times: Sequence[datetime], future: concurrent.futures.Future[list[Outcome]]
     ) -> None:
-        exc = future.exception()
-        if exc is not None:
-            self.task_crashed(task, run_times, exc)
-        else:
-            self.task_finished(task, future.result())
+        try:
+            exc = future.exception()
+            if exc is not None:
+                self.task_crashed(task, run_times, exc)
+            else:
+                self.task_finished(task, future.result())
+        finally:
+            self.waiting.done()  # the worker is free: the first waiting run takes it
 
 
 class ThreadPoolExecutor(PoolExecutor):
@@ -93,6 +109,6 @@ class ThreadPoolExecutor(PoolExecutor):
             self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}", **self.pool_kwargs
         )
 
-    def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
-        future = self.started_pool().submit(_run_in_thread, task, run_times, self.timer, self.run_scope(task))
+    def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
+        future = self.started_pool().submit(_run_in_thread, task, run_times, self.timer, scope)
         self.report_when_done(task, run_times, future)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from asyncz_like.executors.pool import PoolExecutor
-from asyncz_like.executors.runner import run_referenced
+from asyncz_like.executors.runner import Scope, run_referenced
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
@@ -35,8 +35,11 @@ class ProcessPoolExecutor(PoolExecutor):
                 f"fn: task {task.id!r} ({task.name}) has no importable 'module:name' reference, "
                 "so it cannot run in a process pool"
             )
+        super().do_send_task(task, run_times)
+
+    def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
+        assert task.fn_reference is not None  # checked by do_send_task
         function, args = run_referenced, (task.fn_reference, task.args, dict(task.kwargs), list(run_times))
-        scope = self.run_scope(task)
         if scope is not None:
             function, args = scope.remote(*args)
         try:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from asyncz_like._limits import MAX_PRIORITY, MIN_PRIORITY
 from asyncz_like.abc import Trigger
 from asyncz_like.exceptions import ArgumentError
 
@@ -57,6 +58,12 @@ class TaskSpec(TriggerSpec):
     max_instances: int | None = Field(None, ge=1)
     mistrigger_grace_time: float | None = Field(None, ge=0)
     on_interrupted: Literal["report", "rerun"] | None = None
+    priority: int | None = Field(
+        None,
+        ge=MIN_PRIORITY,
+        le=MAX_PRIORITY,
+        description="when more runs are due than the executor can start, higher goes first (default 0)",
+    )
     options: dict[str, JsonValue] = Field(
         default_factory=dict, description="further add_task options, passed on as given"
     )
@@ -110,7 +117,7 @@ def add_from_spec(scheduler: BaseScheduler, spec: TaskSpec) -> Task:
     """``scheduler.add_task`` for a spec; errors name the argument."""
     trigger = build_trigger(scheduler, spec.trigger, spec.trigger_args)
     options: dict[str, Any] = dict(spec.options)
-    for key in ("coalesce", "max_instances", "mistrigger_grace_time", "on_interrupted"):
+    for key in ("coalesce", "max_instances", "mistrigger_grace_time", "on_interrupted", "priority"):
         value = getattr(spec, key)
         if value is not None:
             options[key] = value

@@ -56,6 +56,7 @@ class TaskOptions(TypedDict, total=False):
     retry_delay: Seconds
     retry_backoff: float
     retry_on: type[BaseException] | str | Sequence[type[BaseException] | str] | None
+    priority: int
 
 
 class DateOptions(TaskOptions, total=False):

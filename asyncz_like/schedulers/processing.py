@@ -60,6 +60,11 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
 BURST_SECONDS = 1.0
 
 
+def by_priority(task: Task) -> int:
+    """The order in which a pass submits due tasks: higher ``priority`` first."""
+    return -task.priority
+
+
 def process_store(scheduler: BaseScheduler, alias: str, store: Store, now: datetime) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
     run_log = scheduler.run_log
@@ -104,6 +109,7 @@ def process_batch(
     now: datetime,
     unsubmitted: list[Task] | None,
 ) -> None:
+    due = sorted(due, key=by_priority)  # stable: equal priorities keep the store's order, earliest run first
     for task in sharing_gil(due):  # the pass runs beside the event loop: share the GIL
         task.store_alias = alias
         task.scheduler = scheduler

@@ -29,6 +29,8 @@ SORTERS: dict[str, Callable[[TaskInfo], Any]] = {
     "executor": lambda info: ((info.executor or "").lower(), _by_id(info)),
     "store": lambda info: ((info.store_alias or "").lower(), _by_id(info)),
     "trigger": lambda info: ((info.trigger_alias or info.trigger_name or "").lower(), _by_id(info)),
+    # the order in which due runs are taken: the highest priority first, then the earliest
+    "priority": lambda info: (-info.priority, _run_time(info), _by_id(info)),
 }
 
 

@@ -3,8 +3,12 @@
 * Tasks written by asyncz (same default table, keys and collection as ours): their pickles
   name asyncz's classes, so restoring them here could only set every one aside. ``start()``
   refuses the store instead, with the command that converts it (``asyncz_like.migrate``).
-* A SQL table of an older schema of ours (without the claim columns added later) would
-  fail every pass; it is upgraded in place with ``ALTER TABLE ... ADD COLUMN``.
+* A SQL table of an older schema of ours (without the claim columns, or the ``priority``
+  column, added later) would fail every pass; it is upgraded in place with ``ALTER TABLE
+  ... ADD COLUMN`` (``priority`` as ``NOT NULL DEFAULT 0``: its rows, and the rows a
+  scheduler of the older version still adds, read as priority 0).
+* A MongoDB collection of an older version has documents without ``priority``; they are
+  given ``priority: 0``, so that a claim sorting by it puts them among the tasks of priority 0.
 
 Each store's ``start()`` calls its check once, after connecting. Only a few stored states
 are read (``SAMPLE``), by their pickle opcodes: nothing in them is imported or run.
@@ -101,7 +105,7 @@ def _refuse_asyncz_rows(store: Any) -> None:
 
 
 def check_sql_table(store: Any) -> None:
-    """Refuse an asyncz table; add the claim columns an older table of ours lacks."""
+    """Refuse an asyncz table; add the columns an older table of ours lacks."""
     from sqlalchemy import inspect
 
     table = store.table
@@ -131,16 +135,15 @@ def _add_columns(store: Any, missing: list[Any]) -> None:
     may add them first: what counts is that they exist afterwards."""
     from sqlalchemy import inspect, text
     from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.schema import CreateColumn
 
     engine, table = store.engine, store.table
     preparer = engine.dialect.identifier_preparer
     try:
         with engine.begin() as conn:
             for column in missing:
-                kind = column.type.compile(dialect=engine.dialect)
-                conn.execute(
-                    text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column.name)} {kind}")
-                )
+                spec = CreateColumn(column).compile(dialect=engine.dialect)  # name, type, default, NOT NULL
+                conn.execute(text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {spec}"))
             for index in table.indexes:
                 if any(column.name in {c.name for c in missing} for column in index.columns):
                     index.create(conn, checkfirst=True)
@@ -166,6 +169,7 @@ def check_mongo_collection(store: Any) -> None:
         f"the collection {store.collection.full_name!r}",
         ((document["_id"], document.get("state")) for document in documents),
     )
+    store.collection.update_many({"priority": {"$exists": False}}, {"$set": {"priority": 0}})
 
 
 def asyncz_task_files(store: Any) -> list[Any]:

@@ -1,7 +1,9 @@
 """Tasks in a MongoDB collection: one document per task.
 
-``{_id, next_run_time: float UTC timestamp or null while paused, state: binary}`` with
-an index on ``next_run_time``, so the due lookup reads only due documents.
+``{_id, next_run_time: float UTC timestamp or null while paused, state: binary,
+priority: int}`` with an index on ``next_run_time``, so the due lookup reads only due
+documents. ``priority`` repeats the task's (0 unless set), so that a claim takes the
+highest first; documents written before it existed get 0 when the store starts.
 
 Schedulers sharing the collection claim due runs under a lease: ``claimed_by``,
 ``claim_expires`` and ``claimed_at`` (absent or null while free). Each document is
@@ -29,7 +31,7 @@ with extra_needed("the mongodb store"):  # a missing driver fails here, naming t
     import pymongo  # noqa: F401
 
 from bson.binary import Binary
-from pymongo import ASCENDING, MongoClient, ReturnDocument, UpdateOne, timeout
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument, UpdateOne, timeout
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from asyncz_like._callables import resolve_reference
@@ -52,6 +54,8 @@ from asyncz_like.stores.base import (
 from asyncz_like.tasks.task import Task
 
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+#: the order of a claim: the highest priority first, then the earliest
+_CLAIM_ORDER = [("priority", DESCENDING), *_ORDER]
 #: how many due documents one claim reads at most; the rest wait for the next pass
 CLAIM_BATCH = 500
 #: ``claim_token`` tags the documents one bulk claim or release wrote (see ``claim_due_tasks``)
@@ -166,6 +170,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             self.collection.create_index("next_run_time")
             self.collection.create_index("claimed_by")  # renewing an owner's leases
             self.collection.create_index("claim_expires")  # the earliest lease expiry
+            self.collection.create_index("priority")  # finding documents written before it existed
             check_mongo_collection(self)  # tasks written by asyncz: refused until converted
         except PyMongoError as exc:
             raise self.connection_error(self.url, exc) from exc
@@ -214,7 +219,11 @@ class MongoDBStore(MongoHistory, PersistentStore):
     # -- writes ----------------------------------------------------------------------
 
     def _fields(self, task: Task) -> dict[str, Any]:
-        return {"next_run_time": to_timestamp(task.next_run_time), "state": Binary(self.encode_task(task))}
+        return {
+            "next_run_time": to_timestamp(task.next_run_time),
+            "state": Binary(self.encode_task(task)),
+            "priority": task.priority,
+        }
 
     def add_task(self, task: Task) -> None:
         try:
@@ -249,14 +258,16 @@ class MongoDBStore(MongoHistory, PersistentStore):
         says "free and due", so of several schedulers racing, each document gets one owner, and
         the token tells each which ones it got. An expired claim is taken over one
         ``find_one_and_update`` at a time: the document as it was before tells when its dead
-        scheduler claimed it."""
+        scheduler claimed it. Of more due documents than one claim takes, the highest
+        ``priority`` come first, then the earliest (only then are they sorted by priority)."""
         owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
         due = {"next_run_time": {"$lte": ts}}
         claimable = {**due, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
-        candidates = list(
-            self.collection.find(claimable, ["_id", "claimed_by"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
-        )
+        batch = limit or CLAIM_BATCH
+        candidates = list(self.collection.find(claimable, ["_id", "claimed_by"]).sort(_ORDER).limit(batch + 1))
+        if len(candidates) > batch:  # more due than one claim takes: the highest priorities
+            candidates = list(self.collection.find(claimable, ["_id", "claimed_by"]).sort(_CLAIM_ORDER).limit(batch))
         order = {document["_id"]: index for index, document in enumerate(candidates)}
         free = [document["_id"] for document in candidates if document.get("claimed_by") is None]
         expired = [document["_id"] for document in candidates if document.get("claimed_by") is not None]
@@ -298,6 +309,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             tasks.append(task)
         if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
             self.collection.update_many({"_id": {"$in": unrestorable}, "claimed_by": owner}, {"$set": UNCLAIMED})
+        tasks.sort(key=lambda task: -task.priority)  # stable: the earliest first among equals
         return tasks
 
     def release_task(self, task: Task, owner: str) -> bool:

@@ -10,6 +10,12 @@ and a hash ``<claims_key>.owners`` of id -> ``"<claimed_at>|<owner>"``. Claiming
 releasing and renewing are Lua scripts: Redis runs a script alone, so a compare-and-set
 over those keys is atomic without WATCH/MULTI retries. A task's own run time stays in
 the run times set while it is claimed, so plain reads see the store as before.
+
+Tasks whose ``priority`` is not 0 are also in a hash ``<tasks_key>.priorities`` (id ->
+priority) and a sorted set ``<tasks_key>.prioritized`` (id -> run time, while scheduled),
+so that a claim takes the due ones of priority above 0 first, then those of priority 0 in
+run time order, then those below 0, reading only due ids. Keys of an older version have
+neither: every task there has priority 0.
 """
 
 from __future__ import annotations
@@ -48,20 +54,44 @@ from asyncz_like.stores.base import (
 )
 from asyncz_like.tasks.task import Task
 
-_ADD = """
-if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
-return 1
+# Every script gets the same KEYS: tasks, run_times, claims, owners, priorities, prioritized.
+# index(id, priority, score): keep a task's priority ('0': none) and run time ('' paused) in the
+# priority keys, which hold only the tasks of priority other than 0.
+_INDEX = """
+local function index(id, priority, score)
+  if priority == '0' then
+    redis.call('HDEL', KEYS[5], id)
+    redis.call('ZREM', KEYS[6], id)
+    return
+  end
+  redis.call('HSET', KEYS[5], id, priority)
+  if score == '' then redis.call('ZREM', KEYS[6], id) else redis.call('ZADD', KEYS[6], score, id) end
+end
 """
 
-_UPDATE = """
+# ARGV: id, state, score ('' paused), priority.
+_ADD = (
+    _INDEX
+    + """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+index(ARGV[1], ARGV[4], ARGV[3])
+return 1
+"""
+)
+
+_UPDATE = (
+    _INDEX
+    + """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[3] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
+index(ARGV[1], ARGV[4], ARGV[3])
 return 1
 """
+)
 
 #: how many due tasks one claim takes at most; the rest wait for the next pass
 CLAIM_BATCH = 500
@@ -70,41 +100,76 @@ _SERVER_KEYWORDS = frozenset({"host", "port", "db", "username", "password", "uni
 #: release scripts per pipeline; see ``release_tasks``
 RELEASE_CHUNK = 100
 
-# KEYS: tasks, run_times, claims, owners. ARGV: now, owner, lease expiry, limit.
-# Walks the due ids in run time order and claims those unclaimed or whose lease expired
-# before now. Returns id, previous claimed_at ('' if it was free) and state for each.
+# ARGV: now, owner, lease expiry, limit. Claims at most limit due ids that are unclaimed or
+# whose lease expired before now: first those of priority above 0 (highest first, then the
+# earliest), then those of priority 0 walking the run times in order, then those below 0.
+# Returns id, previous claimed_at ('' if it was free) and state for each.
 _CLAIM = """
 local now = tonumber(ARGV[1])
 local limit = tonumber(ARGV[4])
-local out, taken, offset = {}, 0, 0
+local out, taken = {}, 0
+local function take(id)
+  local expiry = redis.call('ZSCORE', KEYS[3], id)
+  if expiry and tonumber(expiry) >= now then return end
+  local previous = ''
+  if expiry then
+    local info = redis.call('HGET', KEYS[4], id)
+    if info then previous = string.sub(info, 1, string.find(info, '|', 1, true) - 1) end
+  end
+  redis.call('ZADD', KEYS[3], ARGV[3], id)
+  redis.call('HSET', KEYS[4], id, ARGV[1] .. '|' .. ARGV[2])
+  out[#out + 1] = id
+  out[#out + 1] = previous
+  out[#out + 1] = redis.call('HGET', KEYS[1], id) or ''
+  taken = taken + 1
+end
+-- the due tasks with a priority; one whose entry disagrees with the run times set (written
+-- by an older version) is left to the walk below, as priority 0
+local prioritized = redis.call('EXISTS', KEYS[6]) == 1
+local ranked = {}
+if prioritized then
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[1])) do
+    local score = redis.call('ZSCORE', KEYS[2], id)
+    if score and score == redis.call('ZSCORE', KEYS[6], id) then
+      ranked[#ranked + 1] = {tonumber(redis.call('HGET', KEYS[5], id) or '0'), tonumber(score), id}
+    end
+  end
+  table.sort(ranked, function(a, b)
+    if a[1] ~= b[1] then return a[1] > b[1] end
+    if a[2] ~= b[2] then return a[2] < b[2] end
+    return a[3] < b[3]
+  end)
+end
+local next_ranked = 1
+while next_ranked <= #ranked and taken < limit and ranked[next_ranked][1] > 0 do
+  take(ranked[next_ranked][3])
+  next_ranked = next_ranked + 1
+end
+local offset = 0
 while taken < limit do
-  local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', offset, 200)
-  if #ids == 0 then break end
-  offset = offset + #ids
-  for _, id in ipairs(ids) do
-    local expiry = redis.call('ZSCORE', KEYS[3], id)
-    if not expiry or tonumber(expiry) < now then
-      local previous = ''
-      if expiry then
-        local info = redis.call('HGET', KEYS[4], id)
-        if info then previous = string.sub(info, 1, string.find(info, '|', 1, true) - 1) end
-      end
-      redis.call('ZADD', KEYS[3], ARGV[3], id)
-      redis.call('HSET', KEYS[4], id, ARGV[1] .. '|' .. ARGV[2])
-      out[#out + 1] = id
-      out[#out + 1] = previous
-      out[#out + 1] = redis.call('HGET', KEYS[1], id) or ''
-      taken = taken + 1
+  local chunk = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', offset, 200)
+  if #chunk == 0 then break end
+  offset = offset + math.floor(#chunk / 2)
+  for i = 1, #chunk, 2 do
+    local id = chunk[i]
+    if not prioritized or redis.call('ZSCORE', KEYS[6], id) ~= chunk[i + 1] then
+      take(id)
       if taken >= limit then break end
     end
   end
 end
+while next_ranked <= #ranked and taken < limit do
+  take(ranked[next_ranked][3])
+  next_ranked = next_ranked + 1
+end
 return out
 """
 
-# KEYS: tasks, run_times, claims, owners. ARGV: id, owner, state, score, finished ("1": delete it).
+# ARGV: id, owner, state, score, finished ("1": delete it), priority.
 # Only while ARGV[2] holds the claim: drop it and, unless state is '', write the task.
-_RELEASE = """
+_RELEASE = (
+    _INDEX
+    + """
 local info = redis.call('HGET', KEYS[4], ARGV[1])
 if not info or string.sub(info, string.find(info, '|', 1, true) + 1) ~= ARGV[2] then return 0 end
 redis.call('ZREM', KEYS[3], ARGV[1])
@@ -113,14 +178,17 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 if ARGV[5] == '1' then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
+  index(ARGV[1], '0', '')
   return 1
 end
 if ARGV[3] ~= '' then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
   if ARGV[4] == '' then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) end
+  index(ARGV[1], ARGV[6], ARGV[4])
 end
 return 1
 """
+)
 
 # KEYS: claims, owners. ARGV: owner, new expiry.
 _RENEW = """
@@ -225,10 +293,21 @@ class RedisStore(RedisHistory, PersistentStore):
             raise ValueError(f"run_times_key: must differ from tasks_key, both are {tasks_key!r}")
         self.claims_key = check_name(f"{tasks_key}.claims" if claims_key is None else claims_key, "claims_key")
         self.owners_key = f"{self.claims_key}.owners"
-        taken = {self.tasks_key, self.run_times_key}
+        self.priorities_key = f"{self.tasks_key}.priorities"
+        self.prioritized_key = f"{self.tasks_key}.prioritized"
+        taken = {self.tasks_key, self.run_times_key, self.priorities_key, self.prioritized_key}
         if self.claims_key in taken or self.owners_key in taken:
-            raise ValueError(f"claims_key: {self.claims_key!r} clashes with tasks_key or run_times_key")
-        self._keys = [self.tasks_key, self.run_times_key, self.claims_key, self.owners_key]
+            raise ValueError(f"claims_key: {self.claims_key!r} clashes with tasks_key, run_times_key or their keys")
+        if self.run_times_key in (self.priorities_key, self.prioritized_key):
+            raise ValueError(f"run_times_key: {self.run_times_key!r} clashes with a key of tasks_key {tasks_key!r}")
+        self._keys = [
+            self.tasks_key,
+            self.run_times_key,
+            self.claims_key,
+            self.owners_key,
+            self.priorities_key,
+            self.prioritized_key,
+        ]
         if client is not None:
             if url is not None or database is not None or connect_args:
                 raise ValueError("client: give either a client or the server (url, database, host, ...), not both")
@@ -319,10 +398,10 @@ class RedisStore(RedisHistory, PersistentStore):
         return "" if task.next_run_time is None else repr(task.next_run_time.timestamp())
 
     def _args(self, task: Task) -> list[str | bytes]:
-        return [task.id or "", self.encode_task(task), self._score(task)]
+        return [task.id or "", self.encode_task(task), self._score(task), str(task.priority)]
 
     def add_task(self, task: Task) -> None:
-        added = self._add(keys=[self.tasks_key, self.run_times_key], args=self._args(task))
+        added = self._add(keys=self._keys, args=self._args(task))
         if not added:
             raise ConflictIdError(task.id)
 
@@ -338,6 +417,8 @@ class RedisStore(RedisHistory, PersistentStore):
         pipe.zrem(self.run_times_key, task_id)
         pipe.zrem(self.claims_key, task_id)
         pipe.hdel(self.owners_key, task_id)
+        pipe.hdel(self.priorities_key, task_id)
+        pipe.zrem(self.prioritized_key, task_id)
         deleted, *_ = pipe.execute()
         if not deleted:
             raise TaskLookupError(task_id)
@@ -393,7 +474,7 @@ class RedisStore(RedisHistory, PersistentStore):
                 state = b"" if finished else self.encode_task(task)
                 self._release(
                     keys=self._keys,
-                    args=[task.id or "", owner, state, self._score(task), "1" if finished else "0"],
+                    args=[task.id or "", owner, state, self._score(task), "1" if finished else "0", str(task.priority)],
                     client=pipe,
                 )
             released.extend(bool(outcome) for outcome in pipe.execute())

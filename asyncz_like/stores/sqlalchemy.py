@@ -4,6 +4,8 @@ One row per task: ``id``, ``next_run_time`` as a float UTC timestamp (NULL while
 indexed, so the due query reads only due rows), and ``state`` (serialized, optionally
 encrypted). ``claimed_by`` / ``claim_expires`` are reserved for schedulers that share
 the table (a lease with owner and expiry); they stay NULL until claims use them.
+``priority`` repeats the task's priority (0 unless set) so that a claim can take the
+highest first; a table made before it existed gets it (default 0) when the store starts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Column,
     Double,
     Engine,
+    Integer,
     LargeBinary,
     MetaData,
     Select,
@@ -37,6 +40,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import URL, make_url
@@ -173,7 +177,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             self._watchdog.attach(self.engine, ping=self._owns_engine and ping is not False)
         self.url = self.engine.url.render_as_string(hide_password=False)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
-        self.claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
+        self.claim_batch: int = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
         metadata = MetaData()
         self.table = Table(
             check_name(tablename, "tablename"),
@@ -185,6 +189,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             Column("claimed_by", String(ID_LENGTH), nullable=True, index=True),
             Column("claim_expires", Double(), nullable=True),
             Column("claimed_at", Double(), nullable=True),
+            Column("priority", Integer(), nullable=False, server_default=text("0")),
             schema=schema,
         )
 
@@ -192,7 +197,12 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         self._release_update = (
             update(self.table)
             .where(self.table.c.id == bindparam("b_id"))
-            .values(next_run_time=bindparam("b_next"), state=bindparam("b_state"), **UNCLAIMED)
+            .values(
+                next_run_time=bindparam("b_next"),
+                state=bindparam("b_state"),
+                priority=bindparam("b_priority"),
+                **UNCLAIMED,
+            )
         )
         # a change made while a run is in flight ends its claim: the run's release then leaves
         # the change alone instead of writing the schedule it had back over it
@@ -292,7 +302,12 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
     # -- writes ----------------------------------------------------------------------
 
     def add_task(self, task: Task) -> None:
-        values = {"id": task.id, "next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
+        values = {
+            "id": task.id,
+            "next_run_time": to_timestamp(task.next_run_time),
+            "state": self.encode_task(task),
+            "priority": task.priority,
+        }
         try:
             with self.engine.begin() as conn:
                 conn.execute(self._insert, values)  # one prepared statement: no per-call building
@@ -304,6 +319,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             "task_id": task.id,
             "next_run_time": to_timestamp(task.next_run_time),
             "state": self.encode_task(task),
+            "priority": task.priority,
         }
         with self.engine.begin() as conn:
             result = conn.execute(self._update, values)
@@ -331,7 +347,10 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Three short statements, the middle one a conditional UPDATE: whichever scheduler's
         UPDATE reaches a row first owns it; the others' WHERE no longer matches it. Short
-        separate transactions keep SQLite (one writer) from deadlocking on a lock upgrade."""
+        separate transactions keep SQLite (one writer) from deadlocking on a lock upgrade.
+        Of more due rows than one claim takes, the highest ``priority`` come first, then
+        the earliest: only then are the due rows sorted by priority (a read of them all),
+        while a pass that takes every due row reads them in the run time index's order."""
         owner = check_claim(owner, lease_seconds)
         table = self.table
         ts = now.timestamp()
@@ -339,9 +358,13 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             table.c.next_run_time <= ts,
             or_(table.c.claimed_by.is_(None), table.c.claim_expires < ts),
         )
-        candidates = select(table.c.id, table.c.claimed_at).where(claimable).order_by(table.c.next_run_time, table.c.id)
+        order = (table.c.priority.desc(), table.c.next_run_time, table.c.id)
+        candidates = select(table.c.id, table.c.claimed_at).where(claimable)
+        batch = limit or self.claim_batch
         with self.engine.connect() as conn:
-            rows = conn.execute(candidates.limit(limit or self.claim_batch)).all()
+            rows = conn.execute(candidates.order_by(table.c.next_run_time, table.c.id).limit(batch + 1)).all()
+            if len(rows) > batch:  # more due than one claim takes: the highest priorities
+                rows = conn.execute(candidates.order_by(*order).limit(batch)).all()
         if not rows:
             return []
         previous = {row[0]: row[1] for row in rows}
@@ -356,7 +379,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             table.c.id.in_(ids), table.c.claimed_by == owner, table.c.claimed_at == ts
         )
         with self.engine.connect() as conn:
-            claimed = conn.execute(mine.order_by(table.c.next_run_time, table.c.id)).all()
+            claimed = conn.execute(mine.order_by(*order)).all()
         tasks = []
         unrestorable = []
         for task_id, state in sharing_gil(claimed):  # restoring is CPU work: let the loop in
@@ -397,7 +420,11 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
                     result = conn.execute(delete(table).where(table.c.id == task.id, table.c.claimed_by == owner))
                     released.append(bool(result.rowcount))
                     continue
-                values = {"next_run_time": to_timestamp(task.next_run_time), "state": self.encode_task(task)}
+                values = {
+                    "next_run_time": to_timestamp(task.next_run_time),
+                    "state": self.encode_task(task),
+                    "priority": task.priority,
+                }
                 result = conn.execute(
                     update(table)
                     .where(table.c.id == task.id, table.c.claimed_by == owner)
@@ -425,7 +452,14 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
                     finished.append(task.id)  # type: ignore[arg-type]
                 else:
                     state = self.encode_task(task)
-                    changes.append({"b_id": task.id, "b_next": to_timestamp(task.next_run_time), "b_state": state})
+                    changes.append(
+                        {
+                            "b_id": task.id,
+                            "b_next": to_timestamp(task.next_run_time),
+                            "b_state": state,
+                            "b_priority": task.priority,
+                        }
+                    )
             if finished:
                 conn.execute(delete(table).where(table.c.id.in_(finished)))
             for chunk in sharing_gil(in_slices(changes, RELEASE_CHUNK)):  # binding 500 rows is CPU work too

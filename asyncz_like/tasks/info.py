@@ -43,6 +43,8 @@ class TaskInfo(BaseModel):
     submitted: bool
     #: retries allowed after a failed run (``add_task(max_retries=...)``)
     max_retries: int = 0
+    #: when more runs are due than the executor can start, higher goes first (``add_task(priority=...)``)
+    priority: int = 0
     #: the attempt number of a pending retry, and when it is due (None: no retry pending)
     retry_attempt: int | None = None
     retry_at: datetime | None = None

@@ -16,7 +16,7 @@ from uuid import uuid4
 from weakref import WeakKeyDictionary
 
 from asyncz_like._callables import callable_name, check_arguments, reference_of, resolve_reference
-from asyncz_like._limits import check_bool, check_run_time, check_task_id, shorten, to_seconds
+from asyncz_like._limits import check_bool, check_priority, check_run_time, check_task_id, shorten, to_seconds
 from asyncz_like._time import to_datetime
 from asyncz_like.abc import Trigger
 from asyncz_like.exceptions import ArgumentError, ArgumentTypeError, TaskRestoreError, UnknownTaskOptionError
@@ -49,6 +49,7 @@ TASK_OPTIONS = frozenset(
         "retry_delay",
         "retry_backoff",
         "retry_on",
+        "priority",
     }
 )
 #: what a scheduler does with a run whose owner died while holding it (see the deployment docs)
@@ -75,6 +76,7 @@ class Task:
         "next_run_time",
         "on_interrupted",
         "pending",
+        "priority",
         "retry",
         "retry_backoff",
         "retry_delay",
@@ -103,6 +105,8 @@ class Task:
     submitted: bool
     on_interrupted: str
     interrupted_at: datetime | None
+    #: when more runs are due than can start, higher goes first (see docs/priority.md)
+    priority: int
     max_retries: int
     retry_delay: float
     retry_backoff: float
@@ -141,6 +145,7 @@ class Task:
         self.retry_backoff = 1.0
         self.retry_on = None
         self.retry = None
+        self.priority = 0
         if id is None and fn is not None:
             id = uuid4().hex
         self._apply_updates(fn=fn, id=id, **options)
@@ -240,6 +245,8 @@ class Task:
             self.retry_backoff = _retries.check_retry_backoff(updates["retry_backoff"])
         if "retry_on" in updates:
             self.retry_on = _retries.check_retry_on(updates["retry_on"])
+        if "priority" in updates:
+            self.priority = check_priority(updates["priority"])
         if "next_run_time" in updates:
             self.next_run_time = self._run_time(updates["next_run_time"])
             self.retry = None  # a new schedule (pause, resume, reschedule) ends a pending retry
@@ -376,6 +383,7 @@ class Task:
             paused=self.paused,
             submitted=self.submitted,
             max_retries=self.max_retries,
+            priority=self.priority,
             retry_attempt=None if self.retry is None else self.retry.attempt,
             retry_at=None if self.retry is None else self.retry.retry_at,
         )
@@ -405,6 +413,7 @@ class Task:
             "next_run_time": self.next_run_time,
             "on_interrupted": self.on_interrupted,
             **(self._retry_state() if self.max_retries or self.retry is not None else {}),
+            **({"priority": self.priority} if self.priority else {}),  # stored only when not 0, like retries
         }
 
     def _retry_state(self) -> dict[str, Any]:
@@ -451,6 +460,7 @@ class Task:
         except Exception as exc:
             raise TaskRestoreError(state.get("id"), f"retry_on: {type(exc).__name__}: {exc}") from exc
         self.retry = _retries.PendingRetry.from_state(state.get("retry"))
+        self.priority = state.get("priority", 0)  # tasks stored before priorities existed: 0
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Task:

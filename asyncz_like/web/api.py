@@ -81,9 +81,9 @@ def list_tasks(
     executor: str | None = None,
     trigger: Annotated[str | None, Query(description="a trigger alias or class name")] = None,
     q: Annotated[str | None, Query(description="free text, matched in id, name, function, trigger, ...")] = None,
-    sort_by: Annotated[str, Query(description="id, name, next_run_time, schedule_state, executor, store, trigger")] = (
-        "next_run_time"
-    ),
+    sort_by: Annotated[
+        str, Query(description="id, name, next_run_time, schedule_state, executor, store, trigger, priority")
+    ] = "next_run_time",
     descending: bool = False,
     store: Annotated[str | None, Query(description="a store alias")] = None,
 ) -> TaskList:

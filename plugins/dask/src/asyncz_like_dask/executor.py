@@ -112,6 +112,7 @@ class DaskExecutor(BaseExecutor):
             once,
             key=key,
             pure=False,
+            priority=task.priority,  # Dask's own: higher first among the runs waiting for a worker
         )
         with self._cond:
             self._runs[key] = (submission, index, future)  # a dropped Future would cancel the run

@@ -1,0 +1,115 @@
+"""The line where runs wait for a worker of a bounded pool: highest ``priority`` first.
+
+A ``concurrent.futures`` pool queues what it cannot start yet first in, first out, so a
+high-priority run due now would wait behind every lower-priority run queued earlier (by an
+earlier pass, or by another store). So a pool is handed at most ``slots`` runs at a time,
+and the rest wait here: when a run ends, its slot goes to the waiting run with the highest
+priority, and among equal priorities to the one that came first. A run that already
+started is never interrupted.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from itertools import count
+from threading import Lock, local
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asyncz_like.executors.runner import Scope
+    from asyncz_like.tasks.task import Task
+
+logger = logging.getLogger("asyncz_like.executors")
+
+Start = Callable[["Task", Sequence[datetime], "Scope | None"], None]
+Failed = Callable[["Task", Sequence[datetime], BaseException], None]
+
+
+class WaitingLine:
+    """``send`` starts a run at once while fewer than ``slots`` are out, else keeps it
+    waiting; the executor calls ``done`` when a run it started has ended (reported)."""
+
+    def __init__(self, slots: int, start: Start, failed: Failed) -> None:
+        self.slots = slots
+        self._start = start
+        self._failed = failed
+        self._out = 0
+        self._waiting: list[tuple[int, int, Task, Sequence[datetime], Scope | None]] = []
+        self._order = count()
+        self._lock = Lock()
+        self._handing_on = local()  # .ends: ends to hand on, while this thread hands them on
+
+    def __len__(self) -> int:
+        """How many runs are waiting."""
+        return len(self._waiting)
+
+    def send(self, task: Task, run_times: Sequence[datetime], scope: Scope | None = None) -> None:
+        """Start the run now if a slot is free, else let it wait. What ``start`` raises is
+        raised here, after the slot went on to a waiting run. ``scope`` (tracing, made where
+        the run was submitted) goes with the run to ``start``."""
+        with self._lock:
+            if self._out >= self.slots:
+                heapq.heappush(self._waiting, (-task.priority, next(self._order), task, run_times, scope))
+                return
+            self._out += 1
+        try:
+            self._start(task, run_times, scope)
+        except BaseException:
+            self.done()
+            raise
+
+    def done(self) -> None:
+        """A run started here has ended: start the first waiting run in its slot. One that
+        cannot start (the pool broke, or was shut down) is reported through ``failed``, and
+        the slot goes on to the next. A run that ends inside ``start`` (a pool calls a done
+        callback at once for a future already done) is handed on by the loop here, not by
+        a nested call, however many do."""
+        state = self._handing_on
+        if getattr(state, "ends", 0):
+            state.ends += 1
+            return
+        state.ends = 1
+        try:
+            while state.ends:
+                self._hand_on()
+                state.ends -= 1
+        finally:
+            state.ends = 0
+
+    def _hand_on(self) -> None:
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    self._out -= 1
+                    return
+                _, _, task, run_times, scope = heapq.heappop(self._waiting)
+            try:
+                self._start(task, run_times, scope)
+                return
+            except BaseException as exc:
+                self._report(task, run_times, exc)
+
+    def _report(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
+        try:
+            self._failed(task, run_times, exc)
+        except Exception:  # the line goes on: a slot must never be lost
+            logger.exception("Reporting the failed start of a run of task %r failed", task.id)
+
+    def start_all(self) -> None:
+        """At shutdown: start every waiting run now, in order (the pool queues them, so they
+        still run in that order, and a pool shut down with ``wait`` waits for them)."""
+        while True:
+            with self._lock:
+                if not self._waiting:
+                    return
+                _, _, task, run_times, scope = heapq.heappop(self._waiting)
+                self._out += 1
+            try:
+                self._start(task, run_times, scope)
+            except BaseException as exc:
+                with self._lock:
+                    self._out -= 1
+                self._report(task, run_times, exc)

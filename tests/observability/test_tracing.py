@@ -126,6 +126,24 @@ def test_the_runs_span_is_current_inside_the_run(
     assert returned == [ids(run)]  # what the function saw as the current span
 
 
+def test_a_run_that_waited_for_a_worker_still_runs_inside_its_span(
+    make_scheduler: Make, clock: FakeClock, spans: Spans
+) -> None:
+    """One worker, three runs due at once: two wait in the priority line; the scope made when
+    each was submitted goes with it, so every run sees its own span as current."""
+    scheduler = make_scheduler(executors={"default": {"type": "threadpool", "max_workers": 1}})
+    instrument_tracing(scheduler, spans.provider)
+    jobs.provider = spans.provider
+    for name in ("a", "b", "c"):
+        scheduler.add_task(jobs.start_child, "date", run_at=clock.current, args=[f"inside {name}"], id=name)
+    scheduler.process_tasks()
+    runs = {attributes(span)["asyncz_like.task.id"]: span for span in wait_for_spans(spans, 3)}
+    assert sorted(runs) == ["a", "b", "c"]
+    for name, run in runs.items():
+        child = spans.named(f"inside {name}")
+        assert child.parent is not None and child.parent.span_id == run.context.span_id
+
+
 async def test_the_asyncio_executor_makes_the_span_current_on_the_loop_and_in_its_threads(spans: Spans) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
     instrument_tracing(scheduler, spans.provider)

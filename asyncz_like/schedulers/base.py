@@ -102,7 +102,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         self.lease_seconds = 30.0
         self.poll_interval = 1.0
         self.clock: Callable[[], datetime] = _utc_now
-        self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler())
+        self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler(), self.delivers_events_here)
         self._watched: set[str] = set()
         #: (task id, executor alias) already logged as naming an executor that was removed
         self.missing_executors_logged: set[tuple[str | None, str | None]] = set()
@@ -392,6 +392,10 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         (after the events before it); asyncio front ends hop to the loop."""
         return None
 
+    def delivers_events_here(self) -> bool:
+        """Whether listeners may be called in the calling thread (asyncio: on the loop thread)."""
+        return True
+
     def flush_events(self) -> None:
         """Deliver queued events now, in this thread (at shutdown, before the loop goes away)."""
         self.events.drain()
@@ -511,7 +515,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
             if event.code & mask:
                 try:
                     result = callback(event)
-                    if isawaitable(result):
+                    if result is not None and isawaitable(result):  # most listeners return None: skip the ABC checks
                         self.run_coroutine_listener(result, event)
                 except Exception:
                     self.logger.exception("Error notifying listener %r of %s", callback, event)

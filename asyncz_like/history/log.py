@@ -75,6 +75,9 @@ _MISSED = RunOutcome.MISSED.value
 _SKIPPED = RunOutcome.SKIPPED.value
 _ABANDONED = RunOutcome.ABANDONED.value
 UTC = timezone.utc
+#: ``TaskExecutionEvent(**fields)`` without the Python layer of ``BaseModel.__init__`` (the same
+#: validation): a run's event is built on the loop at every run someone listens to
+_new_execution_event = TaskExecutionEvent.__pydantic_validator__.validate_python
 
 
 class RunLog:
@@ -250,14 +253,16 @@ class RunLog:
                     rows.append((*row, scheduler_id, None, None, None, shown, None))
                 if listens:
                     scheduler.dispatch_event(
-                        TaskExecutionEvent(
-                            code=TASK_EXECUTED,
-                            alias=executor_alias,
-                            task_id=task.id,
-                            store=task.store_alias,
-                            scheduled_run_time=outcome[0],
-                            return_value=outcome[2],
-                            run_id=run_id,
+                        _new_execution_event(
+                            {
+                                "code": TASK_EXECUTED,
+                                "alias": executor_alias,
+                                "task_id": task.id,
+                                "store": task.store_alias,
+                                "scheduled_run_time": outcome[0],
+                                "return_value": outcome[2],
+                                "run_id": run_id,
+                            }
                         )
                     )
                 continue

@@ -483,7 +483,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         if isinstance(mask, bool) or not isinstance(mask, int) or mask <= 0:
             raise ValueError(f"mask: expected a positive bitmask of event codes, got {mask!r}")
         with self.listeners_lock:
-            self.listeners.append((callback, mask))
+            self.listeners = [*self.listeners, (callback, mask)]  # replaced, never changed in place
             self._listen_mask |= mask
 
     def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> bool:
@@ -508,10 +508,9 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
             self.events.put(event)
 
     def _call_listeners(self, event: SchedulerEvent) -> None:
-        """Call each interested listener; one that raises is logged and harms nothing."""
-        with self.listeners_lock:
-            listeners = list(self.listeners)
-        for callback, mask in listeners:
+        """Call each interested listener; one that raises is logged and harms nothing. The list is
+        replaced on every change, never changed in place: no lock or copy per event."""
+        for callback, mask in self.listeners:
             if event.code & mask:
                 try:
                     result = callback(event)

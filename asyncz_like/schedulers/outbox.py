@@ -53,7 +53,7 @@ class EventOutbox:
         delivers_here: Callable[[], bool] | None = None,
     ) -> None:
         self._deliver = deliver
-        self._schedule_drain = schedule_drain
+        self._schedule_drain: Callable[[Callable[[], None]], Any] = schedule_drain or _call
         #: whether the calling thread delivers (and so drains at once instead of scheduling a drain)
         self._here: Callable[[], bool] = (
             _always if schedule_drain is None else _never if delivers_here is None else delivers_here
@@ -66,11 +66,9 @@ class EventOutbox:
     def put(self, event: SchedulerEvent) -> None:
         """Queue ``event`` after everything before it; delivered before this returns when this
         thread delivers and nothing waits before it (no queue, lock or hop: the fire path's case)."""
-        if (
-            not self._items  # nothing before it (a producer elsewhere that appends now comes after)
-            and self._here()
-            and self._drain_lock.acquire(blocking=False)  # and nobody delivering (a listener's own event waits)
-        ):
+        here = self._here()
+        if here and not self._items and self._drain_lock.acquire(blocking=False):
+            # nothing before it, nobody delivering (a listener's own event waits for the next drain)
             try:
                 self._deliver(event)
             finally:
@@ -80,7 +78,10 @@ class EventOutbox:
             return
         with self._lock:
             self._items.append(event)
-        self.kick()
+        if here:
+            self.drain()
+        else:
+            self._queue_drain()
 
     def reserve(self) -> Slot:
         slot = Slot(self)
@@ -89,16 +90,19 @@ class EventOutbox:
         return slot
 
     def kick(self) -> None:
-        """Make sure a drain will run: now, here, or queued (at most one is queued at a time)."""
-        schedule = self._schedule_drain
-        if schedule is None or self._here():
+        """Make sure a drain will run: now if this thread delivers, else queued."""
+        if self._here():
             self.drain()
-            return
+        else:
+            self._queue_drain()
+
+    def _queue_drain(self) -> None:
+        """At most one drain is queued at a time: it delivers everything deliverable by then."""
         with self._lock:
             if self._drain_queued:
                 return
             self._drain_queued = True
-        schedule(self._queued_drain)
+        self._schedule_drain(self._queued_drain)
 
     def _queued_drain(self) -> None:
         with self._lock:
@@ -158,3 +162,7 @@ def _always() -> bool:
 
 def _never() -> bool:
     return False
+
+
+def _call(drain: Callable[[], None]) -> None:
+    drain()

@@ -24,6 +24,8 @@ EXTRA_OF_MODULE: dict[str, str] = {
     "bson": "mongodb",
     "gridfs": "mongodb",
     "cryptography": "encryption",
+    "prometheus_client": "metrics",
+    "opentelemetry": "tracing",
 }
 
 #: drivers the extras do not install, but SQLAlchemy picks for a URL without ``+driver``

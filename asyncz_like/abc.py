@@ -168,6 +168,10 @@ class Store(ABC):
     # lease (owner + expiry) that is held until the run completes.
 
     supports_claims: ClassVar[bool] = False
+    #: the most tasks one ``claim_due_tasks`` call returns (None: not known). A claim that
+    #: comes back this full tells the pass that more is due, so it claims again at once
+    #: instead of first doing the store jobs queued behind it (see ``process_store``)
+    claim_batch: int | None = None
 
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """Due tasks that ``owner`` now holds, atomically (a conditional UPDATE, a script, a

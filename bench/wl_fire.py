@@ -6,7 +6,8 @@ the scheduler is resumed (``due.add_due_together``); the clock runs from ``resum
 until every run has executed or been reported missed. ``mode=add_fire``: the scheduler
 runs, each task is due the moment it is added, and the clock covers adding as well as
 running. ``listener=true`` registers a no-op ``TASK_EXECUTED`` listener first, to show
-what calling listeners costs the fire path.
+what calling listeners costs the fire path; ``observe=metrics|tracing|both`` (ours only)
+switches on the observability extras first (``bench_observability.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,30 @@ def on_executed(event: Any) -> None:
     """A listener that does nothing: its cost is the cost of being called."""
 
 
+def observe(lib: Adapter, what: str) -> None:
+    """Prometheus metrics into a registry of their own, and/or spans from the OpenTelemetry SDK
+    through its batch processor to an exporter that drops them: what production pays, short
+    of the network."""
+    from asyncz_like.observability import enable_metrics, instrument_tracing
+
+    lib.scheduler = lib.scheduler or lib.build()
+    if what in ("metrics", "both"):
+        from prometheus_client import CollectorRegistry
+
+        enable_metrics(lib.scheduler, CollectorRegistry())
+    if what in ("tracing", "both"):
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+        class Drop(SpanExporter):
+            def export(self, spans: Any) -> SpanExportResult:
+                return SpanExportResult.SUCCESS
+
+        provider = TracerProvider()
+        provider.add_span_processor(BatchSpanProcessor(Drop()))
+        instrument_tracing(lib.scheduler, provider)
+
+
 async def run(lib: Adapter, params: dict[str, Any]) -> dict[str, Any]:
     count = int(params["count"])
     fn = job_async if params.get("kind", "async") == "async" else job_sync
@@ -45,6 +70,8 @@ async def run(lib: Adapter, params: dict[str, Any]) -> dict[str, Any]:
     missed = lib.count("missed")
     if params.get("listener"):
         lib.listen("executed", on_executed)
+    if params.get("observe"):
+        observe(lib, str(params["observe"]))
     if params.get("mode", "fire") == "fire":
         lib.start(paused=True)
         due = await add_due_together(lib, fn, count)

@@ -47,6 +47,7 @@ PACKAGES = [
     "asyncz_like.stores",
     "asyncz_like.serializers",
     "asyncz_like.utils",
+    "asyncz_like.observability",
 ]
 #: the internals the issue found listed in the reference; they must stay out of it
 KNOWN_INTERNALS = {

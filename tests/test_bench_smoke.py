@@ -75,3 +75,13 @@ def test_listener_cost_measures_the_checkout_it_imports_without_and_with_a_liste
     assert Path(result["tree"]).resolve() == ROOT
     assert 0 < result["finish_us"] < result["finish_with_listener_us"]
     assert result["listener_us"] == round(result["finish_with_listener_us"] - result["finish_us"], 2)
+
+
+def test_quick_observability_comparison_runs_every_variant(tmp_path: Path) -> None:
+    out = tmp_path / "observability.json"
+    stdout = run_bench("bench_observability.py", "--kinds", "async", "--json", str(out))
+    assert "metrics" in stdout and "tracing" in stdout
+    [row] = json.loads(out.read_text())["rows"]
+    assert row["workload"] == "fire_async"
+    for variant in ("off", "metrics", "tracing", "both"):
+        assert row[variant] > 0 and row[f"{variant}_ran"] == "500/500", row

@@ -86,6 +86,18 @@ CASES = [
         SCHEDULER + "scheduler.add_store('sqlite:///tasks.db', encryption_key='x' * 44)",
     ),
     ("encryption", ["cryptography"], "from asyncz_like.stores import generate_key\ngenerate_key()"),
+    (
+        "metrics",
+        ["prometheus_client"],
+        SCHEDULER + "from asyncz_like.observability import enable_metrics\nenable_metrics(scheduler)",
+    ),
+    ("metrics", ["prometheus_client"], "from asyncz_like.observability.metrics import SchedulerMetrics"),
+    (
+        "tracing",
+        ["opentelemetry"],
+        SCHEDULER + "from asyncz_like.observability import instrument_tracing\ninstrument_tracing(scheduler)",
+    ),
+    ("tracing", ["opentelemetry"], "from asyncz_like.observability.tracing import SchedulerTracing"),
 ]
 
 
@@ -128,6 +140,34 @@ def test_stores_without_a_driver_need_no_extra() -> None:
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == ["default", "fast", "files"]
+
+
+def test_the_core_runs_without_the_observability_extras() -> None:
+    """Neither prometheus-client nor opentelemetry is needed to import the package (the
+    observability functions included) or to run tasks on every kind of executor."""
+    script = (
+        "BLOCKED = ['prometheus_client', 'opentelemetry']\n"
+        + BLOCKER
+        + textwrap.dedent(
+            """
+            import asyncz_like.observability
+            from asyncz_like import ManualScheduler
+            from asyncz_like.executors.pool import ThreadPoolExecutor
+            scheduler = ManualScheduler(executors={"threads": ThreadPoolExecutor(max_workers=1)})
+            scheduler.start()
+            scheduler.add_task(print, "date", args=["inline"])
+            scheduler.add_task(print, "date", args=["in a thread"], executor="threads")
+            scheduler.process_tasks()
+            scheduler.shutdown()
+            print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in BLOCKED)))
+            """
+        )
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert sorted(lines[:2]) == ["in a thread", "inline"]
+    assert json.loads(lines[-1]) == []
 
 
 def test_other_missing_modules_are_not_dressed_up() -> None:

@@ -1,9 +1,36 @@
-"""Built-in executors. Each is also registered as an entry point under ``asyncz_like.executors``."""
+"""Built-in executors. Each is also registered as an entry point under ``asyncz_like.executors``.
 
-from asyncz_like.executors.asyncio import AsyncIOExecutor
-from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.debug import DebugExecutor
-from asyncz_like.executors.pool import ThreadPoolExecutor
-from asyncz_like.executors.process_pool import ProcessPoolExecutor
+The names load on first use: a scheduler imports only the executor it runs (the process
+pool's ``multiprocessing`` is not paid by every process that starts a scheduler).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asyncz_like.executors.asyncio import AsyncIOExecutor
+    from asyncz_like.executors.base import BaseExecutor
+    from asyncz_like.executors.debug import DebugExecutor
+    from asyncz_like.executors.pool import ThreadPoolExecutor
+    from asyncz_like.executors.process_pool import ProcessPoolExecutor
+
+_LAZY = {
+    "AsyncIOExecutor": "asyncz_like.executors.asyncio",
+    "BaseExecutor": "asyncz_like.executors.base",
+    "DebugExecutor": "asyncz_like.executors.debug",
+    "ProcessPoolExecutor": "asyncz_like.executors.process_pool",
+    "ThreadPoolExecutor": "asyncz_like.executors.pool",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'asyncz_like.executors' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(module), name)
+
 
 __all__ = ["AsyncIOExecutor", "BaseExecutor", "DebugExecutor", "ProcessPoolExecutor", "ThreadPoolExecutor"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
 from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.runner import run_async, run_sync
+from asyncz_like.executors.runner import Scope, run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
@@ -45,7 +45,7 @@ class AsyncIOExecutor(BaseExecutor):
         self.pool: concurrent.futures.ThreadPoolExecutor | None = None
         self.running: set[asyncio.Task[Any]] = set()
         self.running_threads: set[concurrent.futures.Future[Any]] = set()
-        self._inbox: deque[tuple[Task, Sequence[datetime]]] = deque()
+        self._inbox: deque[tuple[Task, Sequence[datetime], Scope | None]] = deque()
         self._inbox_lock = threading.Lock()
         self._draining = False
 
@@ -82,21 +82,22 @@ class AsyncIOExecutor(BaseExecutor):
         loop = self.loop
         if loop is None:
             raise RuntimeError(f"executor {self.alias!r} is not started")
+        scope = self.run_scope(task)
         if not _is_async(task.fn):
             if self.pool is None:
                 self.pool = concurrent.futures.ThreadPoolExecutor(
                     self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}"
                 )
-            future = self.pool.submit(self._run_in_thread, task, run_times)
+            future = self.pool.submit(self._run_in_thread, task, run_times, scope)
             self.running_threads.add(future)
             future.add_done_callback(self.running_threads.discard)
         elif _running_loop() is loop:
-            self._start_coroutine(loop, task, run_times)
+            self._start_coroutine(loop, task, run_times, scope)
         else:
             # From the store thread: queue it; one drain callback starts the queue in slices,
             # so a pass of thousands neither wakes the loop per run nor hogs one iteration.
             with self._inbox_lock:
-                self._inbox.append((task, run_times))
+                self._inbox.append((task, run_times, scope))
                 wake = not self._draining
                 self._draining = True
             if wake:
@@ -107,17 +108,19 @@ class AsyncIOExecutor(BaseExecutor):
             batch = [self._inbox.popleft() for _ in range(min(DRAIN_SLICE, len(self._inbox)))]
             more = bool(self._inbox)
             self._draining = more
-        for task, run_times in batch:
-            self._start_coroutine(loop, task, run_times)
+        for task, run_times, scope in batch:
+            self._start_coroutine(loop, task, run_times, scope)
         if more:
             loop.call_soon(self._drain_inbox, loop)  # let other callbacks run in between
 
-    def _start_coroutine(self, loop: asyncio.AbstractEventLoop, task: Task, run_times: Sequence[datetime]) -> None:
-        self.running.add(loop.create_task(self._run_coroutine(task, run_times)))
+    def _start_coroutine(
+        self, loop: asyncio.AbstractEventLoop, task: Task, run_times: Sequence[datetime], scope: Scope | None
+    ) -> None:
+        self.running.add(loop.create_task(self._run_coroutine(task, run_times, scope)))
 
-    async def _run_coroutine(self, task: Task, run_times: Sequence[datetime]) -> None:
+    async def _run_coroutine(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
         try:
-            outcomes = await run_async(task.fn, task.args, task.kwargs, run_times, self.timer)  # type: ignore[arg-type]
+            outcomes = await run_async(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
         except BaseException as exc:  # cancelled: still free the instance and report
             self.task_crashed(task, run_times, exc)
             raise
@@ -126,9 +129,9 @@ class AsyncIOExecutor(BaseExecutor):
         finally:
             self.running.discard(asyncio.current_task())  # type: ignore[arg-type]
 
-    def _run_in_thread(self, task: Task, run_times: Sequence[datetime]) -> None:
+    def _run_in_thread(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
         try:
-            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer)  # type: ignore[arg-type]
+            outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
         except BaseException as exc:
             self.task_crashed(task, run_times, exc)
         else:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from asyncz_like.abc import Executor
 from asyncz_like.events import TASK_QUEUED, TaskSubmissionEvent
 from asyncz_like.exceptions import MaximumInstancesError
-from asyncz_like.executors.runner import Outcome, failure_outcome
+from asyncz_like.executors.runner import Outcome, Scope, failure_outcome
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
@@ -94,6 +94,14 @@ class BaseExecutor(Executor):
                     code=TASK_QUEUED, task_id=task.id, store=task.store_alias, scheduled_run_times=list(run_times)
                 )
             )
+
+    def run_scope(self, task: Task) -> Scope | None:
+        """What each run of this submission runs inside, where it runs: the tracing extra's span
+        (``instrument_tracing``), made here, in the submitting thread, so that it can see the
+        submitter's trace context. None, at the cost of this call, when not instrumented."""
+        scheduler = self.scheduler
+        scopes = None if scheduler is None else scheduler.run_scopes
+        return None if scopes is None else scopes(task, self.alias)
 
     def running_instances(self, task_id: str) -> int:
         """How many runs of this task are in flight here (what ``max_instances`` is checked against)."""

@@ -28,15 +28,16 @@ class DebugExecutor(BaseExecutor):
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
         fn = task.fn
         assert fn is not None
+        scope = self.run_scope(task)
         if not is_coroutine_callable(fn):
-            self.task_finished(task, run_sync(fn, task.args, task.kwargs, run_times, self.timer))
+            self.task_finished(task, run_sync(fn, task.args, task.kwargs, run_times, self.timer, scope))
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.task_finished(task, asyncio.run(run_async(fn, task.args, task.kwargs, run_times, self.timer)))
+            self.task_finished(task, asyncio.run(run_async(fn, task.args, task.kwargs, run_times, self.timer, scope)))
             return
-        future = loop.create_task(run_async(fn, task.args, task.kwargs, run_times, self.timer))
+        future = loop.create_task(run_async(fn, task.args, task.kwargs, run_times, self.timer, scope))
         self._pending.add(future)
         future.add_done_callback(lambda f: self._done(task, run_times, f))
 

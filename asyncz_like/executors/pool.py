@@ -11,18 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
 from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.runner import Clock, Outcome, run_async, run_sync
+from asyncz_like.executors.runner import Clock, Outcome, Scope, run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
 
 
-def _run_in_thread(task: Task, run_times: Sequence[datetime], clock: Clock) -> list[Outcome]:
+def _run_in_thread(task: Task, run_times: Sequence[datetime], clock: Clock, scope: Scope | None) -> list[Outcome]:
     fn = task.fn
     assert fn is not None
     if is_coroutine_callable(fn):
-        return asyncio.run(run_async(fn, task.args, task.kwargs, run_times, clock))
-    return run_sync(fn, task.args, task.kwargs, run_times, clock)
+        return asyncio.run(run_async(fn, task.args, task.kwargs, run_times, clock, scope))
+    return run_sync(fn, task.args, task.kwargs, run_times, clock, scope)
 
 
 def check_max_workers(max_workers: Any) -> int:
@@ -94,4 +94,5 @@ class ThreadPoolExecutor(PoolExecutor):
         )
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
-        self.report_when_done(task, run_times, self.started_pool().submit(_run_in_thread, task, run_times, self.timer))
+        future = self.started_pool().submit(_run_in_thread, task, run_times, self.timer, self.run_scope(task))
+        self.report_when_done(task, run_times, future)

@@ -35,12 +35,15 @@ class ProcessPoolExecutor(PoolExecutor):
                 f"fn: task {task.id!r} ({task.name}) has no importable 'module:name' reference, "
                 "so it cannot run in a process pool"
             )
-        args = (task.fn_reference, task.args, dict(task.kwargs), list(run_times))
+        function, args = run_referenced, (task.fn_reference, task.args, dict(task.kwargs), list(run_times))
+        scope = self.run_scope(task)
+        if scope is not None:
+            function, args = scope.remote(*args)
         try:
-            future = self.started_pool().submit(run_referenced, *args)
+            future = self.started_pool().submit(function, *args)
         except BrokenProcessPool:
             self.logger.warning("Process pool of executor %r was broken; starting a new one", self.alias)
             self.started_pool().shutdown(wait=False)
             self.pool = self.make_pool()
-            future = self.pool.submit(run_referenced, *args)
+            future = self.pool.submit(function, *args)
         self.report_when_done(task, run_times, future)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import time
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from asyncz_like.events import TASK_ERROR, TASK_EXECUTED, TaskExecutionEvent
 
@@ -19,6 +20,20 @@ _Untimed = tuple[datetime, bool, Any, BaseException | None, str | None]
 _Timed = tuple[datetime, bool, Any, BaseException | None, str | None, float, float]
 Outcome = _Untimed | _Timed
 Clock = Callable[[], float]
+
+
+class Scope(Protocol):
+    """What each run time of one submission runs inside, where it runs: the tracing extra's
+    span, current while the function runs."""
+
+    def __call__(self, run_time: datetime) -> AbstractContextManager[Any]:
+        """Around the call for ``run_time``, in the worker; it sees the run's exception, if any."""
+
+    def remote(
+        self, reference: str, args: Sequence[Any], kwargs: dict[str, Any], run_times: Sequence[datetime]
+    ) -> tuple[Callable[..., list[Outcome]], tuple[Any, ...]]:
+        """For a worker process: the function to send and its arguments, which do what
+        :func:`run_referenced` does with these, inside the scope."""
 
 
 def failure_outcome(
@@ -36,14 +51,20 @@ def run_sync(
     kwargs: dict[str, Any],
     run_times: Sequence[datetime],
     clock: Clock = time.time,
+    scope: Scope | None = None,
 ) -> list[Outcome]:
     """Call ``fn`` once per run time; an exception is an outcome, never a crash of the worker.
-    ``clock`` times each run (the scheduler's clock, as UTC seconds)."""
+    ``clock`` times each run (the scheduler's clock, as UTC seconds); each call happens inside
+    ``scope(run_time)`` when there is a scope."""
     outcomes: list[Outcome] = []
     for run_time in run_times:
         started = clock()
         try:
-            value = fn(*args, **kwargs)
+            if scope is None:
+                value = fn(*args, **kwargs)
+            else:
+                with scope(run_time):
+                    value = fn(*args, **kwargs)
         except Exception as exc:
             outcomes.append(failure_outcome(run_time, exc, started, clock()))
         else:
@@ -57,12 +78,17 @@ async def run_async(
     kwargs: dict[str, Any],
     run_times: Sequence[datetime],
     clock: Clock = time.time,
+    scope: Scope | None = None,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for run_time in run_times:
         started = clock()
         try:
-            value = await fn(*args, **kwargs)
+            if scope is None:
+                value = await fn(*args, **kwargs)
+            else:
+                with scope(run_time):
+                    value = await fn(*args, **kwargs)
         except Exception as exc:
             outcomes.append(failure_outcome(run_time, exc, started, clock()))
         else:

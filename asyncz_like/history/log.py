@@ -37,6 +37,7 @@ from asyncz_like.events import (
 )
 from asyncz_like.exceptions import ArgumentError, ArgumentTypeError
 from asyncz_like.history.memory import MemoryHistory, newest_first
+from asyncz_like.history.observe import Observer, RunObservation, notify
 from asyncz_like.history.records import (
     FINISHED,
     OUTCOMES,
@@ -103,6 +104,8 @@ class RunLog:
         #: (finished timestamp, outcome, lateness in seconds or None) of recent outcomes
         self.recent: deque[tuple[float, str, float | None]] = deque(maxlen=RECENT_MAX)
         self.last_pass_at: datetime | None = None
+        #: told of every outcome (the metrics and tracing extras); empty costs nothing
+        self.observers: tuple[Observer, ...] = ()
 
     def configure(self, value: Any) -> None:
         """The ``history`` scheduler option (set while the scheduler is stopped)."""
@@ -111,6 +114,14 @@ class RunLog:
 
     def _now(self) -> float:
         return self.scheduler.clock().timestamp()
+
+    def add_observer(self, observer: Observer) -> None:
+        """Call ``observer`` with a :class:`RunObservation` for every outcome, in the thread that
+        decided it (a worker's, for runs)."""
+        self.observers = (*self.observers, observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self.observers = tuple(each for each in self.observers if each != observer)
 
     # -- hooks: the fire path ----------------------------------------------------------
 
@@ -125,8 +136,9 @@ class RunLog:
         record = self.settings.enabled
         listens = scheduler.listens_to(TASK_EXECUTED | TASK_ERROR)
         recent = self.recent
+        observers = self.observers
         if not (attempts or task.max_retries):
-            self._finished_plainly(task, executor_alias, alias, outcomes, record, listens)
+            self._finished_plainly(task, alias, executor_alias, outcomes, record, listens)
             return
         retried_index = _last_retryable(task, alias, outcomes, attempts) if task.max_retries else -1
         rows: list[Row] = []
@@ -166,6 +178,9 @@ class RunLog:
                 else:
                     scheduler.logger.error("Task %r raised an exception", task.name, exc_info=exc)
             recent.append((ended, name, None if started is None or attempt > 1 else started - scheduled))
+            if observers:
+                observed = RunObservation(task, alias, executor_alias, run_time, name, attempt, started, ended, exc)
+                notify(observers, observed)
             run_id = None
             if record:
                 run_id = self.new_run_id()
@@ -218,8 +233,8 @@ class RunLog:
     def _finished_plainly(
         self,
         task: Task,
-        executor_alias: str | None,
         alias: str,
+        executor_alias: str | None,
         outcomes: Sequence[Outcome],
         record: bool,
         listens: bool,
@@ -229,6 +244,7 @@ class RunLog:
         building the event is most of what a listener costs the fire path."""
         scheduler = self.scheduler
         recent = self.recent
+        observers = self.observers
         rows: list[Row] = []
         task_id, task_name, scheduler_id, new_run_id = task.id or "", task.name, scheduler.scheduler_id, self.new_run_id
         ended = 0.0
@@ -245,6 +261,11 @@ class RunLog:
                 ended = self._now()
             if outcome[1]:
                 recent.append((ended, _EXECUTED, lateness))
+                if observers:
+                    observed = RunObservation(
+                        task, alias, executor_alias, outcome[0], _EXECUTED, 1, started, ended, None
+                    )
+                    notify(observers, observed)
                 if record:
                     value = outcome[2]
                     shown = None if value is None else short_repr(value)
@@ -269,6 +290,10 @@ class RunLog:
             exc = outcome[3]
             scheduler.logger.error("Task %r raised an exception", task_name, exc_info=exc)
             recent.append((ended, _ERROR, lateness))
+            if observers:
+                notify(
+                    observers, RunObservation(task, alias, executor_alias, outcome[0], _ERROR, 1, started, ended, exc)
+                )
             if record:
                 run_id = new_run_id()
                 failed = (run_id, task_id, task_name, scheduled, started, ended, duration, _ERROR, 1)
@@ -316,6 +341,11 @@ class RunLog:
         for run_time in run_times:
             this_attempt = attempts.pop((alias, task_id, run_time), attempt) if attempts else attempt
             self.recent.append((now, name, None))
+            if self.observers:
+                executor = task.executor or "default"
+                notify(
+                    self.observers, RunObservation(task, alias, executor, run_time, name, this_attempt, None, now, None)
+                )
             if self.settings.enabled:
                 scheduler_id = self.scheduler.scheduler_id
                 row = (self.new_run_id(), task_id, task.name, run_time.timestamp(), None, now, None, name)

@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like.history.records import FIELDS
+from asyncz_like.stores._sql_tables import has_every_column
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -105,10 +106,11 @@ class SQLHistory:
             Column("expires_at", Double(), nullable=False),
             schema=schema,
         )
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except SQLAlchemyError:  # another process created them at the same moment
-            metadata.create_all(self.engine, checkfirst=True)
+        if not (has_every_column(self.engine, history) and has_every_column(self.engine, beats)):
+            try:
+                metadata.create_all(self.engine, checkfirst=True)
+            except SQLAlchemyError:  # another process created them at the same moment
+                metadata.create_all(self.engine, checkfirst=True)
         return history, beats
 
     # -- history ---------------------------------------------------------------------

@@ -60,6 +60,7 @@ from asyncz_like.triggers.shutdown import ShutdownTrigger
 
 if TYPE_CHECKING:
     from asyncz_like.asgi import ASGIApp
+    from asyncz_like.executors.runner import Scope
 
 TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept everywhere
 _TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted", *RETRY_DEFAULTS)
@@ -96,6 +97,8 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         }
         self.claims = HeldClaims(self)
         self.run_log = RunLog(self)
+        #: makes the scope each run of a submission runs inside (``instrument_tracing``); None: no scope
+        self.run_scopes: Callable[[Task, str | None], Scope | None] | None = None
         self.logger = logging.getLogger("asyncz_like.schedulers")
         self.store_retry_interval = 10.0
         self.scheduler_id = f"{socket.gethostname()}-{os.getpid()}-{uuid4().hex[:8]}"

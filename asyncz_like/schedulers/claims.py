@@ -16,12 +16,18 @@ from datetime import datetime, timedelta
 from threading import Lock
 from typing import TYPE_CHECKING
 
+from asyncz_like._gil import in_slices
 from asyncz_like.events import TASK_REMOVED, TaskEvent
 
 if TYPE_CHECKING:
     from asyncz_like.abc import Store
     from asyncz_like.schedulers.base import BaseScheduler
     from asyncz_like.tasks.task import Task
+
+
+#: the most releases written in one call: a burst completes thousands of runs at once, and
+#: a statement naming every one of them holds the GIL (building and parsing it) for tens of ms
+RELEASE_SLICE = 500
 
 
 class HeldClaims:
@@ -103,15 +109,17 @@ class HeldClaims:
                 for task in tasks:
                     self.drop(alias, task.id)
                 continue
-            try:
-                self._write_back(alias, store, tasks)
-            except Exception as exc:
-                self._keep_for_retry(alias, tasks, exc)
-            else:
-                for task in tasks:
-                    self.drop(alias, task.id)
+            for chunk in in_slices(tasks, RELEASE_SLICE):
+                try:
+                    self._write_back(alias, store, list(chunk))
+                except Exception as exc:
+                    self.keep_for_retry(alias, list(chunk), exc)
+                else:
+                    for task in chunk:
+                        self.drop(alias, task.id)
 
-    def _keep_for_retry(self, alias: str, tasks: list[Task], exc: Exception) -> None:
+    def keep_for_retry(self, alias: str, tasks: list[Task], exc: Exception) -> None:
+        """Releases that failed (the store is down): tried again every ``store_retry_interval``."""
         scheduler = self.scheduler
         retry_at = scheduler.clock() + timedelta(seconds=scheduler.store_retry_interval)
         scheduler.logger.warning(

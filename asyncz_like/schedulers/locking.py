@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from filelock import FileLock, Timeout
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 
 class StoreFileLocks:
@@ -23,12 +25,16 @@ class StoreFileLocks:
     def _lock(self, alias: str) -> FileLock:
         lock = self._locks.get(alias)
         if lock is None:
+            from filelock import FileLock  # only schedulers given a lock_path pay for the import
+
             lock = self._locks[alias] = FileLock(self.path_template.replace("{store}", alias))
         return lock
 
     @contextmanager
     def hold(self, alias: str) -> Iterator[bool]:
         """Yields True while this process holds the store's lock, False if another does."""
+        from filelock import Timeout
+
         lock = self._lock(alias)
         try:
             lock.acquire(blocking=False)

@@ -7,10 +7,11 @@ lookup is a claim (``Store.claim_due_tasks``) rather than a plain read.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from asyncz_like._gil import sharing_gil
+from asyncz_like._gil import in_slices, sharing_gil
 from asyncz_like._limits import MAX_RUN_TIME
 from asyncz_like.abc import Store
 from asyncz_like.events import (
@@ -25,6 +26,7 @@ from asyncz_like.events import (
 )
 from asyncz_like.exceptions import MaximumInstancesError, TaskLookupError
 from asyncz_like.history.retries import take_retry
+from asyncz_like.schedulers.claims import RELEASE_SLICE
 
 if TYPE_CHECKING:
     from asyncz_like.schedulers.base import BaseScheduler
@@ -51,25 +53,101 @@ def split_missed(task: Task, run_times: list[datetime], now: datetime) -> tuple[
     return runnable, missed
 
 
+#: how long one pass goes on claiming while claims come back full (more is due) on a shared
+#: store, at most (a quarter of the lease if that is shorter: claims not submitted are held
+#: until the end). Store jobs queued meanwhile (releases of finished runs, run records) wait
+#: for it: in a burst, starting due runs within their misfire grace comes first
+BURST_SECONDS = 1.0
+
+
 def process_store(scheduler: BaseScheduler, alias: str, store: Store, now: datetime) -> datetime | None:
     """Run what is due in one store; return that store's next run time afterwards."""
     run_log = scheduler.run_log
     run_log.apply_retries(alias, store)  # retries of runs that finished since the last pass
-    due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
-    for task in sharing_gil(due):  # the pass runs beside the event loop: share the GIL
-        task.store_alias = alias
-        task.scheduler = scheduler
-        try:
-            process_task(scheduler, alias, store, task, now)
-        except TaskLookupError:
-            scheduler.logger.debug("Task %r was deleted while it was being processed", task.id)
-        except Exception:
-            scheduler.logger.exception("Processing task %r of store %r failed; it is retried next pass", task.id, alias)
+    if store.supports_claims:
+        process_claims(scheduler, alias, store, now)
+    else:
+        due = store.claim_due_tasks(now, scheduler.scheduler_id, scheduler.lease_seconds)
+        process_batch(scheduler, alias, store, due, now, None)
     run_log.apply_retries(alias, store)  # and of runs an inline executor finished in this pass
     return store.get_next_run_time()
 
 
-def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task, now: datetime) -> None:
+def process_claims(scheduler: BaseScheduler, alias: str, store: Store, now: datetime) -> None:
+    """Claim and submit batch after batch while claims come back full, each batch judged
+    against the time it is claimed at, so the first runs of a burst start at once and no
+    store job waits in front of the next batch. The claimed tasks that are not submitted
+    (missed, skipped, finished) are released together at the end, in bulk: writing them back
+    one at a time would hold up the runnable ones behind them (10,000 missed runs on
+    PostgreSQL: ~17 s of single-row releases)."""
+    started = time.monotonic()
+    budget = min(BURST_SECONDS, scheduler.lease_seconds / 4)
+    unsubmitted: list[Task] = []
+    batch_now = now
+    try:
+        while True:
+            due = store.claim_due_tasks(batch_now, scheduler.scheduler_id, scheduler.lease_seconds)
+            process_batch(scheduler, alias, store, due, batch_now, unsubmitted)
+            elapsed = time.monotonic() - started
+            if store.claim_batch is None or len(due) < store.claim_batch or elapsed >= budget:
+                return
+            batch_now = now + timedelta(seconds=elapsed)
+    finally:
+        release_unsubmitted(scheduler, alias, store, unsubmitted)
+
+
+def process_batch(
+    scheduler: BaseScheduler,
+    alias: str,
+    store: Store,
+    due: list[Task],
+    now: datetime,
+    unsubmitted: list[Task] | None,
+) -> None:
+    for task in sharing_gil(due):  # the pass runs beside the event loop: share the GIL
+        task.store_alias = alias
+        task.scheduler = scheduler
+        try:
+            process_task(scheduler, alias, store, task, now, unsubmitted)
+        except TaskLookupError:
+            scheduler.logger.debug("Task %r was deleted while it was being processed", task.id)
+        except Exception:
+            scheduler.logger.exception("Processing task %r of store %r failed; it is retried next pass", task.id, alias)
+
+
+def release_unsubmitted(scheduler: BaseScheduler, alias: str, store: Store, tasks: list[Task]) -> None:
+    """Write back the claimed tasks the pass did not submit, in slices of one bulk release
+    each. A release that fails is held and retried like a finished run's (the lease is renewed
+    meanwhile), rather than left to expire and be taken for a dead scheduler's."""
+    listens = scheduler.listens_to
+    for chunk in in_slices(tasks, RELEASE_SLICE):
+        batch = list(chunk)
+        try:
+            released = store.release_tasks(batch, scheduler.scheduler_id)
+        except Exception as exc:
+            for task in batch:
+                scheduler.claims.hold(task)
+            scheduler.claims.keep_for_retry(alias, batch, exc)
+            continue
+        for task, ok in zip(batch, released, strict=True):
+            if not ok:
+                scheduler.logger.warning(
+                    "Task %r: lease expired before release; another scheduler took it over", task.id
+                )
+            elif task.next_run_time is None and listens(TASK_REMOVED):
+                scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
+
+
+def process_task(
+    scheduler: BaseScheduler,
+    alias: str,
+    store: Store,
+    task: Task,
+    now: datetime,
+    unsubmitted: list[Task] | None = None,
+) -> None:
+    """Submit the task's due runs, report the missed ones, and settle it. A claimed task that
+    is not submitted goes to ``unsubmitted`` when given, for the pass to release in bulk."""
     timezone = scheduler.timezone
     listens = scheduler.listens_to
     if task.interrupted_at is not None and scheduler.claims.holds_task(alias, task.id):
@@ -118,6 +196,9 @@ def process_task(scheduler: BaseScheduler, alias: str, store: Store, task: Task,
         if runnable and submit(scheduler, alias, task, runnable):
             return  # the claim is released when the run completes (BaseScheduler.run_finished)
         scheduler.claims.drop(alias, task.id)
+        if unsubmitted is not None:
+            unsubmitted.append(task)
+            return
     elif runnable and submit(scheduler, alias, task, runnable) and task.max_retries and task.next_run_time is None:
         scheduler.run_log.keep_for_outcome(alias, store, task, runnable[-1])  # finished, but it may retry
         return

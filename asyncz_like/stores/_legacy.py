@@ -70,9 +70,39 @@ def refuse_asyncz_states(store: Any, where: str, rows: Iterable[tuple[str, Any]]
 # -- per store ----------------------------------------------------------------------------------
 
 
+def prepare_sql_table(store: Any) -> None:
+    """Make the store's table ready: create it if missing, refuse asyncz's, upgrade an older one
+    of ours. A table that has every column of ours already costs a ``SELECT`` of no rows and the
+    sample read; the rest takes the reflection path (see ``_sql_tables``)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from asyncz_like.stores._sql_tables import has_every_column
+
+    if has_every_column(store.engine, store.table):
+        _refuse_asyncz_rows(store)
+        return
+    try:
+        store.table.create(store.engine, checkfirst=True)
+    except SQLAlchemyError:  # another process created it between the check and the CREATE
+        from sqlalchemy import inspect
+
+        if not inspect(store.engine).has_table(store.table.name, schema=store.table.schema):
+            raise
+    check_sql_table(store)
+
+
+def _refuse_asyncz_rows(store: Any) -> None:
+    from sqlalchemy import select
+
+    table = store.table
+    query = select(table.c.id, table.c.state).order_by(table.c.id).limit(SAMPLE)
+    with store.engine.connect() as conn:
+        refuse_asyncz_states(store, f"the table {table.fullname!r}", conn.execute(query).all())
+
+
 def check_sql_table(store: Any) -> None:
     """Refuse an asyncz table; add the claim columns an older table of ours lacks."""
-    from sqlalchemy import inspect, select
+    from sqlalchemy import inspect
 
     table = store.table
     where = f"the table {table.fullname!r}"
@@ -85,9 +115,7 @@ def check_sql_table(store: Any) -> None:
         )
     if _is_integer(columns["next_run_time"]["type"]) or not set(CLAIM_COLUMNS) & columns.keys():
         raise asyncz_data_error(store, where + " (asyncz's schema: no claim columns)", [], 0)
-    query = select(table.c.id, table.c.state).order_by(table.c.id).limit(SAMPLE)
-    with store.engine.connect() as conn:
-        refuse_asyncz_states(store, where, conn.execute(query).all())
+    _refuse_asyncz_rows(store)
     if missing:
         _add_columns(store, missing)
 

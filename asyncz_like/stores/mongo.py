@@ -17,6 +17,7 @@ with a bare ``None`` and whose bare ``$ne: None`` treat an absent field differen
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -28,7 +29,7 @@ with extra_needed("the mongodb store"):  # a missing driver fails here, naming t
     import pymongo  # noqa: F401
 
 from bson.binary import Binary
-from pymongo import ASCENDING, MongoClient, ReturnDocument, timeout
+from pymongo import ASCENDING, MongoClient, ReturnDocument, UpdateOne, timeout
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, ExecutionTimeout, PyMongoError
 
 from asyncz_like._callables import resolve_reference
@@ -53,7 +54,8 @@ from asyncz_like.tasks.task import Task
 _ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
 #: how many due documents one claim reads at most; the rest wait for the next pass
 CLAIM_BATCH = 500
-UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None}
+#: ``claim_token`` tags the documents one bulk claim or release wrote (see ``claim_due_tasks``)
+UNCLAIMED: dict[str, Any] = {"claimed_by": None, "claim_expires": None, "claimed_at": None, "claim_token": None}
 _FREE = {"claimed_by": {"$eq": None}}
 _HELD = {"claim_expires": {"$exists": True, "$ne": None}}
 
@@ -230,56 +232,98 @@ class MongoDBStore(MongoHistory, PersistentStore):
     # -- claims: several schedulers sharing this collection ----------------------------
 
     supports_claims = True
+    claim_batch = CLAIM_BATCH
 
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
-        """Read the claimable ids, then claim them one ``find_one_and_update`` each: a document
-        another scheduler claimed in between no longer matches and is skipped."""
+        """Read the claimable ids; claim the free ones with one ``update_many`` that tags them
+        with a token of this call, then read back the documents bearing it. The filter still
+        says "free and due", so of several schedulers racing, each document gets one owner, and
+        the token tells each which ones it got. An expired claim is taken over one
+        ``find_one_and_update`` at a time: the document as it was before tells when its dead
+        scheduler claimed it."""
         owner = check_claim(owner, lease_seconds)
         ts = now.timestamp()
-        claimable = {"next_run_time": {"$lte": ts}, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
-        candidates = [
-            document["_id"]
-            for document in self.collection.find(claimable, ["_id"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
-        ]
+        due = {"next_run_time": {"$lte": ts}}
+        claimable = {**due, "$or": [_FREE, {"claim_expires": {"$lt": ts}}]}
+        candidates = list(
+            self.collection.find(claimable, ["_id", "claimed_by"]).sort(_ORDER).limit(limit or CLAIM_BATCH)
+        )
+        order = {document["_id"]: index for index, document in enumerate(candidates)}
+        free = [document["_id"] for document in candidates if document.get("claimed_by") is None]
+        expired = [document["_id"] for document in candidates if document.get("claimed_by") is not None]
+        claim = {"claimed_by": owner, "claim_expires": ts + lease_seconds, "claimed_at": ts}
+        states: list[tuple[str, Any, float | None]] = []  # id, state, claimed_at before
+        if free:
+            token = uuid.uuid4().hex
+            self.collection.update_many(
+                {"_id": {"$in": free}, **due, **_FREE}, {"$set": {**claim, "claim_token": token}}
+            )
+            mine = self.collection.find({"_id": {"$in": free}, "claim_token": token, "claimed_by": owner}, ["state"])
+            states.extend((document["_id"], document["state"], None) for document in mine)
         began = time.monotonic()
-        tasks: list[Task] = []
-        unrestorable = []
-        for task_id in sharing_gil(candidates):  # restoring is CPU work: let the event loop in
-            # One round trip per document, and nothing claimed here is renewed or run before the
-            # batch returns: a batch that takes long (a slow server, thousands due) stops at a
-            # quarter of the lease, so no claim can lapse before its run starts (the rest waits
-            # for the next pass, which comes at once: they are due).
+        for task_id in expired:
+            # Nothing claimed here is renewed or run before the batch returns: takeovers that
+            # take long (a slow server) stop at a quarter of the lease, so no claim can lapse
+            # before its run starts (the rest waits for the next pass, which comes at once).
             elapsed = time.monotonic() - began
-            if tasks and elapsed > lease_seconds / 4:
+            if states and elapsed > lease_seconds / 4:
                 break
-            expires = ts + lease_seconds + int(elapsed)
-            claim = {"$set": {"claimed_by": owner, "claim_expires": expires, "claimed_at": ts}}
             before = self.collection.find_one_and_update(
                 {"_id": task_id, **claimable},
-                claim,
+                {"$set": {**claim, "claim_expires": ts + lease_seconds + int(elapsed), "claim_token": None}},
                 projection=["state", "claimed_at"],
                 return_document=ReturnDocument.BEFORE,
             )
-            if before is None:  # another scheduler got it first, or it was deleted
-                continue
-            task = self.restore_task(task_id, before["state"])
+            if before is not None:  # None: another scheduler got it first, or it was deleted
+                states.append((task_id, before["state"], before.get("claimed_at")))
+        states.sort(key=lambda row: order[row[0]])
+        tasks: list[Task] = []
+        unrestorable = []
+        for task_id, state, claimed_at in sharing_gil(states):  # restoring is CPU work: let the loop in
+            task = self.restore_task(task_id, state)
             if task is None:
                 unrestorable.append(task_id)
                 continue
-            if before.get("claimed_at") is not None:  # an expired claim: its scheduler died holding it
-                task.interrupted_at = from_timestamp(before["claimed_at"])
+            if claimed_at is not None:  # an expired claim: its scheduler died holding it
+                task.interrupted_at = from_timestamp(claimed_at)
             tasks.append(task)
         if unrestorable:  # set aside: leave them unclaimed for the user to fix or remove
             self.collection.update_many({"_id": {"$in": unrestorable}, "claimed_by": owner}, {"$set": UNCLAIMED})
         return tasks
 
     def release_task(self, task: Task, owner: str) -> bool:
-        if task.next_run_time is None:  # finished: gone, if the claim is still ours
-            return self.collection.delete_one({"_id": task.id, "claimed_by": owner}).deleted_count == 1
-        result = self.collection.update_one(
-            {"_id": task.id, "claimed_by": owner}, {"$set": {**self._fields(task), **UNCLAIMED}}
-        )
-        return result.matched_count == 1
+        return self.release_tasks([task], owner)[0]
+
+    def release_tasks(self, tasks: list[Task], owner: str) -> list[bool]:
+        """One unordered ``bulk_write`` for the lot, each write conditional on the claim still
+        being ``owner``'s. The result only counts matches, so every write also tags the
+        document with a token of this call: when fewer matched than were sent, the tagged
+        ones are the released ones. A finished task is tagged first (still claimed, so no one
+        else can take it) and the tagged ones deleted after; one changed in between stays."""
+        if not tasks:
+            return []
+        token = uuid.uuid4().hex
+        operations: list[Any] = []
+        finished: list[str] = []
+        for task in sharing_gil(tasks):  # encoding is CPU work: let the event loop in
+            held = {"_id": task.id, "claimed_by": owner}
+            if task.next_run_time is None:
+                finished.append(task.id)  # type: ignore[arg-type]
+                operations.append(UpdateOne(held, {"$set": {"claim_token": token}}))
+            else:
+                operations.append(UpdateOne(held, {"$set": {**self._fields(task), **UNCLAIMED, "claim_token": token}}))
+        result = self.collection.bulk_write(operations, ordered=False)
+        if result.matched_count == len(operations):
+            released = {task.id for task in tasks}
+        else:  # a claim was lost (taken over, or the task changed or deleted meanwhile)
+            ids = [task.id for task in tasks]
+            released = {doc["_id"] for doc in self.collection.find({"_id": {"$in": ids}, "claim_token": token}, [])}
+        tagged = [task_id for task_id in finished if task_id in released]
+        if tagged:
+            deleted = self.collection.delete_many({"_id": {"$in": tagged}, "claim_token": token}).deleted_count
+            if deleted < len(tagged):  # changed in between (its claim ended): it stays, not released
+                released -= {doc["_id"] for doc in self.collection.find({"_id": {"$in": tagged}}, [])}
+        return [task.id in released for task in tasks]
 
     def renew_claims(self, owner: str, lease_seconds: float, now: datetime) -> None:
         self.collection.update_many({"claimed_by": owner}, {"$set": {"claim_expires": now.timestamp() + lease_seconds}})

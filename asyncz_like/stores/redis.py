@@ -350,6 +350,7 @@ class RedisStore(RedisHistory, PersistentStore):
     # -- claims: several schedulers sharing these keys ---------------------------------
 
     supports_claims = True
+    claim_batch = CLAIM_BATCH
 
     def claim_due_tasks(self, now: datetime, owner: str, lease_seconds: float, limit: int | None = None) -> list[Task]:
         """One script claims the lot; a task taken over from an expired lease comes back with

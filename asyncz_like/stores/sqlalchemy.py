@@ -16,7 +16,7 @@ from typing import Any
 from asyncz_like._extras import extra_needed
 
 with extra_needed("the sqlalchemy store"):  # a missing driver fails here, naming the extra to install
-    import sqlalchemy
+    import sqlalchemy  # noqa: F401  (the check: the names are imported below)
 
 from sqlalchemy import (
     Column,
@@ -57,7 +57,7 @@ from asyncz_like.abc import Serializer
 from asyncz_like.exceptions import ConflictIdError, TaskLookupError
 from asyncz_like.history.sql import SQLHistory
 from asyncz_like.stores._deadline import DeadlineExceeded, Watchdog
-from asyncz_like.stores._legacy import check_sql_table
+from asyncz_like.stores._legacy import prepare_sql_table
 from asyncz_like.stores.base import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_OPERATION_TIMEOUT,
@@ -174,7 +174,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
             self._watchdog.attach(self.engine, ping=self._owns_engine and ping is not False)
         self.url = self.engine.url.render_as_string(hide_password=False)
         self._is_sqlite = self.engine.dialect.name == "sqlite"
-        self._claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
+        self.claim_batch = CLAIM_BATCH_SQLITE if self._is_sqlite else CLAIM_BATCH_SERVER
         metadata = MetaData()
         self.table = Table(
             check_name(tablename, "tablename"),
@@ -226,12 +226,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         super().start(scheduler, alias)
         try:
             with self.operation_guard():
-                try:
-                    self.table.create(self.engine, checkfirst=True)
-                except SQLAlchemyError:  # another process created it between the check and the CREATE
-                    if not sqlalchemy.inspect(self.engine).has_table(self.table.name, schema=self.table.schema):
-                        raise
-                check_sql_table(self)  # asyncz's table: refused; an older one of ours: upgraded
+                prepare_sql_table(self)  # created if missing; asyncz's refused; an older one of ours upgraded
         except (SQLAlchemyError, DeadlineExceeded) as exc:
             raise self.connection_error(self.url, exc) from exc
 
@@ -347,7 +342,7 @@ class SQLAlchemyStore(SQLHistory, PersistentStore):
         )
         candidates = select(table.c.id, table.c.claimed_at).where(claimable).order_by(table.c.next_run_time, table.c.id)
         with self.engine.connect() as conn:
-            rows = conn.execute(candidates.limit(limit or self._claim_batch)).all()
+            rows = conn.execute(candidates.limit(limit or self.claim_batch)).all()
         if not rows:
             return []
         previous = {row[0]: row[1] for row in rows}

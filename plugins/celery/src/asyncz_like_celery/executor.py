@@ -15,8 +15,8 @@ from celery.result import AsyncResult
 
 from asyncz_like.events import TASK_RUN_ABANDONED, TaskSubmissionEvent
 from asyncz_like.executors.base import BaseExecutor
+from asyncz_like.executors.remote import Submission
 from asyncz_like.stores.base import mask_url
-from asyncz_like_celery.runs import Submission
 from asyncz_like_celery.task import TASK_NAME
 from asyncz_like_celery.watcher import ResultWatcher
 

@@ -16,8 +16,8 @@ from distributed.scheduler import KilledWorker
 
 from asyncz_like.events import TASK_RUN_ABANDONED, TaskSubmissionEvent
 from asyncz_like.executors.base import BaseExecutor
+from asyncz_like.executors.remote import Submission
 from asyncz_like.stores.base import mask_url
-from asyncz_like_dask.runs import Submission
 from asyncz_like_dask.worker import RunInterrupted, run_on_worker
 
 if TYPE_CHECKING:

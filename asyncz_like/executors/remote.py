@@ -1,7 +1,9 @@
-"""The runs of one submission while they are out on the workers, and what a lost run means.
+"""For executors that hand runs to a worker pool elsewhere (the Celery and Dask plugins): the
+runs of one submission while they are out, and what a lost run means.
 
-``send_task(task, run_times)`` becomes one Celery task per run time; the submission is over
-(and the scheduler's claim released) when every one of them has an outcome.
+``send_task(task, run_times)`` becomes one remote job per run time; the submission is over
+(and the scheduler's claim released) when every one of them has an outcome, whatever order
+the workers finish in.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Private real servers for fault tests: each test module starts its own redis-server,
-PostgreSQL cluster or nx-27017 and may hang (SIGSTOP), stop and restart it, never touching
-the shared servers other tests use."""
+PostgreSQL cluster, MariaDB server or nx-27017 and may hang (SIGSTOP), stop and restart it,
+never touching the shared servers other tests use."""
 
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -167,6 +168,65 @@ class OwnPostgres(Server):
         self.running = False
 
 
+class OwnMariaDB(Server):
+    """A throwaway MariaDB server, root without a password, its data kept across a restart;
+    it runs as the current user (mariadbd refuses root unless told)."""
+
+    DATABASE = "faults"
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__()
+        install_db = require(shutil.which("mariadb-install-db"), "MariaDB (mariadb-install-db)")
+        self.binary = require(shutil.which("mariadbd") or "/usr/sbin/mariadbd", "MariaDB (mariadbd)")
+        self.directory = directory
+        self.user = pwd.getpwuid(os.getuid()).pw_name
+        self.port = free_port()
+        self.url = f"mysql+pymysql://root@127.0.0.1:{self.port}/{self.DATABASE}"
+        self.process: subprocess.Popen[bytes] | None = None
+        command = [install_db, "--no-defaults", f"--datadir={directory / 'my'}", f"--user={self.user}"]
+        command += ["--auth-root-authentication-method=normal", "--skip-test-db"]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def pids(self) -> list[int]:
+        return [] if self.process is None else [self.process.pid]
+
+    def start(self) -> None:
+        directory = self.directory
+        command = [self.binary, "--no-defaults", f"--datadir={directory / 'my'}", f"--port={self.port}"]
+        command += ["--bind-address=127.0.0.1", f"--socket={directory / 'my.sock'}", f"--user={self.user}"]
+        command += [f"--pid-file={directory / 'my.pid'}", f"--log-error={directory / 'my.log'}", "--skip-log-bin"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, 30)
+        self._create_database()
+        self.running = True
+
+    def _create_database(self) -> None:
+        import pymysql
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = pymysql.connect(host="127.0.0.1", port=self.port, user="root", connect_timeout=2)
+                break
+            except pymysql.err.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE IF NOT EXISTS {self.DATABASE}")
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.resume()
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(30)
+            self.process = None
+        self.running = False
+
+
 class OwnMongo(Server):
     """nx-27017 (the MongoDB-wire server the suite uses), in memory."""
 
@@ -224,6 +284,12 @@ def redis_server() -> Iterator[Server]:
 def postgres_server() -> Iterator[Server]:
     server_url("postgres")
     yield from private_server(OwnPostgres)
+
+
+@pytest.fixture(scope="module")
+def mariadb_server() -> Iterator[Server]:
+    server_url("mariadb")
+    yield from private_server(OwnMariaDB)
 
 
 @pytest.fixture(scope="module")

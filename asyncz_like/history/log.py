@@ -367,12 +367,16 @@ class RunLog:
         put_retry(task, pending)
         return runnable
 
-    def keep_for_outcome(self, alias: str, store: Store, task: Task, last_run: datetime) -> None:
-        """The pass submitted the last run (at ``last_run``) of a task that may retry, on a store
-        without claims: the task is stored (paused) rather than deleted, and that run's outcome
-        deletes it or stores its retry."""
-        store.update_task(task)
+    def keep_for_outcome(self, alias: str, task: Task, last_run: datetime) -> None:
+        """The pass is submitting the last run (at ``last_run``) of a task that may retry, on a
+        store without claims: the task is stored (paused) rather than deleted, and that run's
+        outcome deletes it or stores its retry. Called before the submission, as an inline
+        executor or a quick worker thread delivers the outcome before ``send_task`` returns."""
         self._kept[(alias, task.id or "")] = last_run
+
+    def forget_kept(self, alias: str, task: Task) -> None:
+        """The submission ``keep_for_outcome`` announced did not happen: no outcome will come."""
+        self._kept.pop((alias, task.id or ""), None)
 
     def interrupted_retry(self, alias: str, task: Task, pending: PendingRetry | None) -> PendingRetry | None:
         """The task's previous scheduler died holding it. A retry that was due when it claimed

@@ -199,9 +199,16 @@ def process_task(
         if unsubmitted is not None:
             unsubmitted.append(task)
             return
-    elif runnable and submit(scheduler, alias, task, runnable) and task.max_retries and task.next_run_time is None:
-        scheduler.run_log.keep_for_outcome(alias, store, task, runnable[-1])  # finished, but it may retry
-        return
+    elif runnable:
+        may_retry = bool(task.max_retries) and task.next_run_time is None  # finished, but it may retry
+        if may_retry:  # before submitting: the outcome may come before send_task returns
+            scheduler.run_log.keep_for_outcome(alias, task, runnable[-1])
+        if submit(scheduler, alias, task, runnable):
+            if may_retry:
+                store.update_task(task)  # paused until the outcome, applied after this, deletes it or retries
+                return
+        elif may_retry:
+            scheduler.run_log.forget_kept(alias, task)
     if settle(scheduler, store, task) and listens(TASK_REMOVED):
         scheduler.dispatch_event(TaskEvent(code=TASK_REMOVED, task_id=task.id, store=alias))
 

@@ -82,6 +82,8 @@ class MongoDBStore(MongoHistory, PersistentStore):
     ``MongoClient``."""
 
     unavailable_errors = (ConnectionFailure, ExecutionTimeout)
+    #: what our own client was made with (``shutdown`` makes a new one from it)
+    _client_args: tuple[str | list[str] | None, dict[str, Any]]
 
     def __init__(
         self,
@@ -153,6 +155,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             self.client = MongoClient(server, **connect_args)
         except (PyMongoError, ValueError, TypeError) as exc:
             raise ValueError(f"url: {mask_url(shown)!r} is not a usable MongoDB server: {exc}") from None
+        self._client_args = (server, dict(connect_args))
         return shown
 
     def start(self, scheduler: Any, alias: str) -> None:
@@ -168,8 +171,14 @@ class MongoDBStore(MongoHistory, PersistentStore):
             raise self.connection_error(self.url, exc) from exc
 
     def shutdown(self) -> None:
+        """Close our client and put a new, unconnected one in its place (it connects on first
+        use): a closed ``MongoClient`` refuses every call, and a stopped scheduler's store is
+        still read (its run history) and may be started again."""
         if self._owns_client:
             self.client.close()
+            server, connect_args = self._client_args
+            self.client = MongoClient(server, **{**connect_args, "connect": False})
+            self.collection = self.client[self.collection.database.name][self.collection.name]
 
     # -- reads -----------------------------------------------------------------------
 

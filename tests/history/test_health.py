@@ -3,6 +3,7 @@ report says why."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,6 +87,24 @@ def test_set_aside_tasks_make_it_degraded(make_scheduler: Make, tmp_path: Path) 
     report = scheduler.health_check()
     assert report.status == HealthStatus.DEGRADED and report.tasks.set_aside == 1
     assert report.reasons == ["store 'default' has 1 task(s) set aside (stored but unrestorable)"]
+
+
+def test_a_store_that_cannot_be_reached_degrades_it_and_no_store_at_all_fails_it(
+    make_scheduler: Make, tmp_path: Path
+) -> None:
+    scheduler, _ = make_scheduler()
+    scheduler.add_store("file", "files", directory=str(tmp_path / "tasks"))
+    shutil.rmtree(tmp_path / "tasks")  # the file store's disk went away
+    report = scheduler.health_check()
+    down = {store.alias: store for store in report.stores}["files"]
+    assert (down.reachable, down.round_trip_ms) == (False, None) and down.error is not None
+    assert down.error.startswith("StoreUnavailableError") and "FileNotFoundError" in down.error
+    assert report.status == HealthStatus.DEGRADED  # the memory store still answers
+    assert report.reasons == [f"store 'files' cannot be reached: {down.error}"]
+
+    scheduler.remove_store("default")
+    alone = scheduler.health_check()
+    assert alone.status == HealthStatus.FAILING and [s.reachable for s in alone.stores] == [False]
 
 
 @pytest.mark.parametrize("window", [0, -5, 90_000, "60", True])

@@ -20,7 +20,13 @@ import pytest
 from asyncz_like import AsyncIOScheduler, ManualScheduler
 from asyncz_like.history import HealthStatus, RunOutcome
 from tests.history import jobs
-from tests.private_servers import Server, postgres_server, redis_server  # noqa: F401  (fixtures)
+from tests.private_servers import (  # noqa: F401  (fixtures)
+    Server,
+    mariadb_server,
+    mongodb_server,
+    postgres_server,
+    redis_server,
+)
 from tests.shared_store.conftest import SHARED_KINDS, store_config
 
 pytestmark = pytest.mark.servers
@@ -146,7 +152,7 @@ def test_each_attempt_runs_exactly_once_among_three_processes(location: dict[str
     assert all(record.scheduled_run_time == utc(start + int(record.task_id[1:]) * 0.02) for record in records)
 
 
-@pytest.mark.parametrize("location", ["file", "sqlite", "redis"], indirect=True)
+@pytest.mark.parametrize("location", ["file", *SHARED_KINDS], indirect=True)
 def test_history_survives_a_restart_and_is_read_by_another_process(location: dict[str, Any], tmp_path: Path) -> None:
     start = time.time() + 3.0
     deploy = observer(location)
@@ -183,12 +189,14 @@ def _wait(condition: Any, timeout: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("server_name", ["redis_server", "postgres_server"])
+@pytest.mark.parametrize("server_name", ["redis_server", "postgres_server", "mariadb_server", "mongodb_server"])
 def test_health_with_the_store_server_stopped(request: pytest.FixtureRequest, server_name: str) -> None:
     server: Server = request.getfixturevalue(server_name)
     server.heal()
     if server_name == "redis_server":
         store = {"type": "redis", "url": server.url, "tasks_key": "h.tasks", "run_times_key": "h.run_times"}
+    elif server_name == "mongodb_server":
+        store = {"type": "mongodb", "url": server.url, "collection": "health_tasks"}
     else:
         store = {"type": "sqlalchemy", "url": server.url, "tablename": "health_tasks"}
     scheduler = AsyncIOScheduler(

@@ -154,6 +154,16 @@ def test_retries_that_end_in_success(any_store: StoreFactory, scheduler_on: Any,
     assert history[1].retry_at == later(start, 11) and history[0].scheduled_run_time == later(start, 1)
 
 
+def test_a_one_off_task_that_may_retry_is_gone_once_its_first_attempt_works(
+    any_store: StoreFactory, scheduler_on: Any, clock: FakeClock
+) -> None:
+    scheduler, events = scheduler_on(any_store)  # runs inline: the outcome comes inside the submission
+    scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 1), args=["w"], id="w", max_retries=2)
+    assert step(scheduler, clock, 1) is None
+    assert events.attempts() == [(TASK_EXECUTED, 1, True)]
+    assert scheduler.get_tasks() == []
+
+
 def test_retries_that_run_out(any_store: StoreFactory, scheduler_on: Any, clock: FakeClock) -> None:
     scheduler, events = scheduler_on(any_store)
     scheduler.add_task(
@@ -181,6 +191,7 @@ def test_a_retry_survives_a_restart(persistent: StoreFactory, scheduler_on: Any,
     assert info is not None and (info.retry_attempt, info.retry_at) == (2, later(start, 31))
     step(second, clock, 30)
     assert events.attempts() == [(TASK_EXECUTED, 2, True)]
+    assert second.get_tasks() == []  # the one-off task is done
     history = second.get_run_history("r")  # the first scheduler's record too: it is in the store
     assert [(r.outcome, r.attempt, r.scheduler_id) for r in history] == [
         (RunOutcome.EXECUTED, 2, "second"),
@@ -198,6 +209,38 @@ def test_retention_limits_hold_in_the_store(any_store: StoreFactory, scheduler_o
         later(clock.current, 0),
         later(clock.current, -1),
     ]
+
+
+def test_records_older_than_max_age_leave_the_store(
+    any_store: StoreFactory, scheduler_on: Any, clock: FakeClock
+) -> None:
+    scheduler, _ = scheduler_on(any_store, history={"max_age": 60, "prune_interval": 1})
+    start = clock.current
+    scheduler.add_task(jobs.succeed, "date", run_at=start, args=["once"], id="once")
+    scheduler.add_task(jobs.succeed, "interval", seconds=50, start_at=start, args=["often"], id="often")
+    for seconds in (0, 50, 50):
+        step(scheduler, clock, seconds)
+    # at +100 the records of +0 are older than 60 s: those of both tasks go, not only the one still running
+    assert [(r.task_id, r.scheduled_run_time) for r in scheduler.get_run_history(limit=100)] == [
+        ("often", later(start, 100)),
+        ("often", later(start, 50)),
+    ]
+
+
+def test_history_is_read_from_a_stopped_scheduler(any_store: StoreFactory, scheduler_on: Any, clock: FakeClock) -> None:
+    scheduler, _ = scheduler_on(any_store, scheduler_id="ran")
+    scheduler.add_task(jobs.succeed, "date", run_at=later(clock.current, 1), args=["s"], id="s")
+    step(scheduler, clock, 1)
+    scheduler.shutdown()
+    assert [(r.task_id, r.scheduler_id) for r in scheduler.get_run_history()] == [("s", "ran")]  # shut down
+    scheduler.start()  # and started again: its stores work as before
+    assert [r.task_id for r in scheduler.get_run_history()] == ["s"]
+    scheduler.shutdown()
+    if any_store.kind == "memory":
+        return  # its records ended with the scheduler's memory; other stores keep them
+    never_started = ManualScheduler(timezone="UTC")
+    never_started.add_store(any_store(start=False), "default")
+    assert [(r.task_id, r.scheduler_id) for r in never_started.get_run_history()] == [("s", "ran")]
 
 
 def test_a_dead_schedulers_run_is_recorded_as_abandoned(

@@ -50,8 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20_000)
     parser.add_argument("--quick", action="store_true", help="one repetition of 500 tasks: a smoke run")
     parser.add_argument("--python", default=None, help="interpreter for the workers (skips creating bench/.venv)")
-    parser.add_argument("--json", default=str(BENCH / "results-listener.json"))
+    parser.add_argument(
+        "--json",
+        default=None,
+        help="default: bench/results-listener.json (-quick.json for --quick, so a smoke run never replaces a real one)",
+    )
     args = parser.parse_args(argv)
+    if args.json is None:
+        args.json = str(BENCH / ("results-listener-quick.json" if args.quick else "results-listener.json"))
     reps, count = (1, 500) if args.quick else (args.reps, args.count)
     if reps < 1:
         parser.error(f"--reps: expected at least 1, got {reps}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +64,17 @@ def test_quick_listener_comparison_runs_both_checkouts(tmp_path: Path) -> None:
     assert set(rows) == {"fire_async", "fire_async + listener", "fire_sync", "fire_sync + listener"}
     for row in rows.values():
         assert row["before"] > 0 and row["after"] > 0 and row["after/before"] > 0, row
+
+
+def test_listener_cost_measures_the_checkout_it_imports_without_and_with_a_listener() -> None:
+    script = ROOT / "bench" / "listener_cost.py"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert Path(result["tree"]).resolve() == ROOT
+    assert 0 < result["finish_us"] < result["finish_with_listener_us"]
+    assert result["listener_us"] == round(result["finish_with_listener_us"] - result["finish_us"], 2)
 
 
 def test_quick_observability_comparison_runs_every_variant(tmp_path: Path) -> None:

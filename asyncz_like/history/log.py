@@ -76,6 +76,9 @@ _MISSED = RunOutcome.MISSED.value
 _SKIPPED = RunOutcome.SKIPPED.value
 _ABANDONED = RunOutcome.ABANDONED.value
 UTC = timezone.utc
+#: ``TaskExecutionEvent(**fields)`` without the Python layer of ``BaseModel.__init__`` (the same
+#: validation): a run's event is built on the loop at every run someone listens to
+_new_execution_event = TaskExecutionEvent.__pydantic_validator__.validate_python
 
 
 class RunLog:
@@ -134,8 +137,8 @@ class RunLog:
         listens = scheduler.listens_to(TASK_EXECUTED | TASK_ERROR)
         recent = self.recent
         observers = self.observers
-        if not (listens or attempts or task.max_retries):
-            self._finished_plainly(task, alias, executor_alias, outcomes, record)
+        if not (attempts or task.max_retries):
+            self._finished_plainly(task, alias, executor_alias, outcomes, record, listens)
             return
         retried_index = _last_retryable(task, alias, outcomes, attempts) if task.max_retries else -1
         rows: list[Row] = []
@@ -228,16 +231,24 @@ class RunLog:
                 self._queue(alias, task_id, None, outcomes[-1][0])
 
     def _finished_plainly(
-        self, task: Task, alias: str, executor_alias: str | None, outcomes: Sequence[Outcome], record: bool
+        self,
+        task: Task,
+        alias: str,
+        executor_alias: str | None,
+        outcomes: Sequence[Outcome],
+        record: bool,
+        listens: bool,
     ) -> None:
-        """``finished`` for the common case, kept lean: nobody listens, no attempt but the first,
-        no retries to decide."""
+        """``finished`` for the common case, kept lean: no attempt but the first, no retries to
+        decide. Its events carry only what differs from the defaults (first attempt, final):
+        building the event is most of what a listener costs the fire path."""
         scheduler = self.scheduler
         recent = self.recent
         observers = self.observers
         rows: list[Row] = []
         task_id, task_name, scheduler_id, new_run_id = task.id or "", task.name, scheduler.scheduler_id, self.new_run_id
         ended = 0.0
+        run_id: str | None = None
         for outcome in outcomes:
             scheduled = outcome[0].timestamp()
             if len(outcome) > 5:
@@ -258,8 +269,23 @@ class RunLog:
                 if record:
                     value = outcome[2]
                     shown = None if value is None else short_repr(value)
-                    row = (new_run_id(), task_id, task_name, scheduled, started, ended, duration, _EXECUTED, 1)
+                    run_id = new_run_id()
+                    row = (run_id, task_id, task_name, scheduled, started, ended, duration, _EXECUTED, 1)
                     rows.append((*row, scheduler_id, None, None, None, shown, None))
+                if listens:
+                    scheduler.dispatch_event(
+                        _new_execution_event(
+                            {
+                                "code": TASK_EXECUTED,
+                                "alias": executor_alias,
+                                "task_id": task.id,
+                                "store": task.store_alias,
+                                "scheduled_run_time": outcome[0],
+                                "return_value": outcome[2],
+                                "run_id": run_id,
+                            }
+                        )
+                    )
                 continue
             exc = outcome[3]
             scheduler.logger.error("Task %r raised an exception", task_name, exc_info=exc)
@@ -269,9 +295,23 @@ class RunLog:
                     observers, RunObservation(task, alias, executor_alias, outcome[0], _ERROR, 1, started, ended, exc)
                 )
             if record:
-                failed = (new_run_id(), task_id, task_name, scheduled, started, ended, duration, _ERROR, 1)
+                run_id = new_run_id()
+                failed = (run_id, task_id, task_name, scheduled, started, ended, duration, _ERROR, 1)
                 failure = (exception_type(exc), trim_message(exc), trim_traceback(outcome[4]), None, None)
                 rows.append((*failed, scheduler_id, *failure))
+            if listens:
+                scheduler.dispatch_event(
+                    TaskExecutionEvent(
+                        code=TASK_ERROR,
+                        alias=executor_alias,
+                        task_id=task.id,
+                        store=task.store_alias,
+                        scheduled_run_time=outcome[0],
+                        exception=exc,
+                        traceback=outcome[4],
+                        run_id=run_id,
+                    )
+                )
         if rows:
             self.add_records(alias, rows, ended)
 

@@ -181,6 +181,11 @@ class AsyncIOScheduler(BaseScheduler):
 
         return schedule
 
+    def delivers_events_here(self) -> bool:
+        """On the loop thread, or when there is no loop to hop to (as ``schedule`` above)."""
+        loop = self.event_loop
+        return loop is None or asyncio._get_running_loop() is loop or loop.is_closed()
+
     def flush_events(self) -> None:
         """At shutdown: deliver what is queued here when this is the loop thread (or there is no
         running loop); otherwise the loop delivers it, after everything queued before."""
@@ -238,7 +243,6 @@ class NativeAsyncIOScheduler(AsyncIOScheduler):
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
+    """The loop running in this thread, or None: without raising, which off the loop (the store
+    thread, at every submission) costs more than the rest of the check."""
+    return asyncio._get_running_loop()

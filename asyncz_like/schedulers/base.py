@@ -105,7 +105,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         self.lease_seconds = 30.0
         self.poll_interval = 1.0
         self.clock: Callable[[], datetime] = _utc_now
-        self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler())
+        self.events = EventOutbox(self._call_listeners, self.event_drain_scheduler(), self.delivers_events_here)
         self._watched: set[str] = set()
         #: (task id, executor alias) already logged as naming an executor that was removed
         self.missing_executors_logged: set[tuple[str | None, str | None]] = set()
@@ -395,6 +395,10 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         (after the events before it); asyncio front ends hop to the loop."""
         return None
 
+    def delivers_events_here(self) -> bool:
+        """Whether listeners may be called in the calling thread (asyncio: on the loop thread)."""
+        return True
+
     def flush_events(self) -> None:
         """Deliver queued events now, in this thread (at shutdown, before the loop goes away)."""
         self.events.drain()
@@ -482,7 +486,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         if isinstance(mask, bool) or not isinstance(mask, int) or mask <= 0:
             raise ValueError(f"mask: expected a positive bitmask of event codes, got {mask!r}")
         with self.listeners_lock:
-            self.listeners.append((callback, mask))
+            self.listeners = [*self.listeners, (callback, mask)]  # replaced, never changed in place
             self._listen_mask |= mask
 
     def remove_listener(self, callback: Callable[[SchedulerEvent], Any]) -> bool:
@@ -507,14 +511,13 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
             self.events.put(event)
 
     def _call_listeners(self, event: SchedulerEvent) -> None:
-        """Call each interested listener; one that raises is logged and harms nothing."""
-        with self.listeners_lock:
-            listeners = list(self.listeners)
-        for callback, mask in listeners:
+        """Call each interested listener; one that raises is logged and harms nothing. The list is
+        replaced on every change, never changed in place: no lock or copy per event."""
+        for callback, mask in self.listeners:
             if event.code & mask:
                 try:
                     result = callback(event)
-                    if isawaitable(result):
+                    if result is not None and isawaitable(result):  # most listeners return None: skip the ABC checks
                         self.run_coroutine_listener(result, event)
                 except Exception:
                     self.logger.exception("Error notifying listener %r of %s", callback, event)

@@ -98,8 +98,8 @@ async def test_pause_resume_reschedule_run_delete(api: Api, tmp_path: Path) -> N
 
     ran = await api.post("/api/tasks/job/run")
     assert ran.status_code == 202 and len(ran.json()["submitted"]) == 1
-    for _ in range(100):  # the run happens in this process's thread pool
-        if record.exists():
+    for _ in range(250):  # the run happens in this process's thread pool: wait for its content,
+        if record.exists() and record.read_text():  # not only the file (opened before it is written)
             break
         time.sleep(0.02)
     assert record.read_text().startswith("api ")

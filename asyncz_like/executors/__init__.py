@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from asyncz_like._lazy import load
+
 if TYPE_CHECKING:
     from asyncz_like.executors.asyncio import AsyncIOExecutor
     from asyncz_like.executors.base import BaseExecutor
@@ -25,12 +27,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'asyncz_like.executors' has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
+    return load(__name__, _LAZY, name)
 
 
 __all__ = ["AsyncIOExecutor", "BaseExecutor", "DebugExecutor", "ProcessPoolExecutor", "ThreadPoolExecutor"]

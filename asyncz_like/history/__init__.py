@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from asyncz_like._lazy import load
 from asyncz_like.history.records import RunOutcome, RunRecord
 from asyncz_like.history.retries import PendingRetry
 from asyncz_like.history.settings import HistorySettings
@@ -29,12 +30,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'asyncz_like.history' has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(module), name)
+    return load(__name__, _LAZY, name)
 
 
 __all__ = ["HistorySettings", "PendingRetry", "RunOutcome", "RunRecord", *_LAZY]

@@ -7,9 +7,9 @@ RedisStore``). They load on first use, so importing this package never needs an 
 driver (SQLAlchemy, redis, pymongo); ``BaseStore`` is the store contract.
 """
 
-from importlib import import_module
 from typing import Any
 
+from asyncz_like._lazy import load
 from asyncz_like.stores._encryption import generate_key
 
 #: name -> "module:attribute", imported on first use
@@ -25,11 +25,7 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = target.partition(":")
-    return getattr(import_module(module), attribute)
+    return load(__name__, _LAZY, name)
 
 
 def __dir__() -> list[str]:

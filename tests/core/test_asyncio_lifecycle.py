@@ -17,6 +17,7 @@ from asyncz_like import (
     NativeAsyncIOScheduler,
     SchedulerEvent,
 )
+from tests.core.event_order import outcomes_after_their_submission, runs_of
 
 said: list[str] = []
 started: list[float] = []
@@ -79,9 +80,7 @@ def test_each_run_is_reported_submitted_before_its_outcome() -> None:
     order: list[tuple[int, str | None, Any]] = []
 
     def note(event: SchedulerEvent) -> None:
-        run_times = getattr(event, "scheduled_run_times", None) or [getattr(event, "scheduled_run_time", None)]
-        for run_time in run_times:
-            order.append((event.code, event.task_id, run_time))
+        order.extend(runs_of(event))
 
     scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": {"type": "threadpool", "max_workers": 8}})
     scheduler.add_listener(note, TASK_SUBMITTED | TASK_EXECUTED | TASK_ERROR)
@@ -90,12 +89,4 @@ def test_each_run_is_reported_submitted_before_its_outcome() -> None:
     scheduler.start()
     time.sleep(1.0)
     scheduler.shutdown()
-    seen: set[tuple[str | None, Any]] = set()
-    outcomes = 0
-    for code, task_id, run_time in order:
-        if code == TASK_SUBMITTED:
-            seen.add((task_id, run_time))
-        else:
-            outcomes += 1
-            assert (task_id, run_time) in seen, f"{task_id} {run_time}: outcome before submission"
-    assert outcomes > 200
+    assert outcomes_after_their_submission(order) > 200

@@ -28,6 +28,7 @@ from asyncz_like import (
 )
 from tests.core import jobs
 from tests.core.clock import FakeClock
+from tests.core.event_order import outcomes_after_their_submission, runs_of
 
 UTC = timezone.utc
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -55,7 +56,7 @@ def test_coroutine_runs_too_are_reported_submitted_before_their_outcome() -> Non
     order: list[tuple[int, str | None, Any]] = []
 
     def note(event: SchedulerEvent) -> None:
-        order.extend((event.code, event.task_id, run_time) for run_time in run_times_of(event))
+        order.extend(runs_of(event))
 
     scheduler = AsyncIOScheduler(timezone="UTC")  # coroutines on its own loop thread
     scheduler.add_listener(note, TASK_SUBMITTED | TASK_EXECUTED)
@@ -64,15 +65,7 @@ def test_coroutine_runs_too_are_reported_submitted_before_their_outcome() -> Non
     scheduler.start()
     time.sleep(1.0)
     scheduler.shutdown()
-    seen: set[tuple[str | None, Any]] = set()
-    outcomes = 0
-    for code, task_id, run_time in order:
-        if code == TASK_SUBMITTED:
-            seen.add((task_id, run_time))
-        else:
-            outcomes += 1
-            assert (task_id, run_time) in seen, f"{task_id} {run_time}: outcome before submission"
-    assert outcomes > 300
+    assert outcomes_after_their_submission(order) > 300
 
 
 async def test_on_the_loop_listeners_hear_an_event_before_the_call_that_caused_it_returns() -> None:

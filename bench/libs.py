@@ -125,7 +125,25 @@ def _mongo(url: str) -> tuple[Any, str]:
     return MongoClient(url), urlparse(url).path.lstrip("/") or "bench"
 
 
-class Ours(Adapter):
+class AsynczApi(Adapter):
+    """Ours and asyncz add tasks with the same call (our API follows asyncz's)."""
+
+    def add_interval(
+        self,
+        fn: Any,
+        seconds: float,
+        start: datetime | None = None,
+        args: tuple[Any, ...] = (),
+        end: datetime | None = None,
+        id: str | None = None,
+    ) -> None:
+        self.scheduler.add_task(fn, "interval", seconds=seconds, start_at=start, end_at=end, args=args, id=id)
+
+    def add_date(self, fn: Any, run_date: datetime, args: tuple[Any, ...] = ()) -> None:
+        self.scheduler.add_task(fn, "date", run_at=run_date, args=args)
+
+
+class Ours(AsynczApi):
     name = "ours"
 
     def build(self) -> Any:
@@ -154,22 +172,8 @@ class Ours(Adapter):
         _check_event(event)
         return asyncz_like.TASK_MISSED if event == "missed" else asyncz_like.TASK_EXECUTED
 
-    def add_interval(
-        self,
-        fn: Any,
-        seconds: float,
-        start: datetime | None = None,
-        args: tuple[Any, ...] = (),
-        end: datetime | None = None,
-        id: str | None = None,
-    ) -> None:
-        self.scheduler.add_task(fn, "interval", seconds=seconds, start_at=start, end_at=end, args=args, id=id)
 
-    def add_date(self, fn: Any, run_date: datetime, args: tuple[Any, ...] = ()) -> None:
-        self.scheduler.add_task(fn, "date", run_at=run_date, args=args)
-
-
-class Asyncz(Adapter):
+class Asyncz(AsynczApi):
     name = "asyncz"
 
     def build(self) -> Any:
@@ -206,20 +210,6 @@ class Asyncz(Adapter):
 
         _check_event(event)
         return constants.TASK_MISSED if event == "missed" else constants.TASK_EXECUTED
-
-    def add_interval(
-        self,
-        fn: Any,
-        seconds: float,
-        start: datetime | None = None,
-        args: tuple[Any, ...] = (),
-        end: datetime | None = None,
-        id: str | None = None,
-    ) -> None:
-        self.scheduler.add_task(fn, "interval", seconds=seconds, start_at=start, end_at=end, args=args, id=id)
-
-    def add_date(self, fn: Any, run_date: datetime, args: tuple[Any, ...] = ()) -> None:
-        self.scheduler.add_task(fn, "date", run_at=run_date, args=args)
 
 
 class APScheduler3(Adapter):

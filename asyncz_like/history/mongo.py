@@ -15,14 +15,13 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import OperationFailure
 
 from asyncz_like._gil import in_slices, sharing_gil
-from asyncz_like.history.records import FIELDS
+from asyncz_like.history.records import FIELDS, STALE_BEAT_SECONDS
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection as MongoCollection
 
 WRITE_CHUNK = 500
 PRUNE_CHUNK = 200
-STALE_BEAT_SECONDS = 3_600.0
 _NEWEST = [("finished_at", DESCENDING), ("_id", DESCENDING)]
 _HELD = {"claimed_by": {"$exists": True, "$ne": None}}
 
@@ -101,21 +100,22 @@ class MongoHistory:
     # -- heartbeats ------------------------------------------------------------------
 
     def beat(self, scheduler_id: str, now: datetime, expires_at: datetime) -> None:
-        """Upsert this scheduler's document; delete long-expired ones."""
+        """Upsert this scheduler's document (long-expired ones go in :meth:`get_schedulers`)."""
         beats = self._beats()
         beats.update_one(
             {"_id": scheduler_id},
             {"$set": {"renewed_at": now.timestamp(), "expires_at": expires_at.timestamp()}},
             upsert=True,
         )
-        beats.delete_many({"expires_at": {"$lt": now.timestamp() - STALE_BEAT_SECONDS}})
 
     def drop_beat(self, scheduler_id: str) -> None:
         """Delete this scheduler's document."""
         self._beats().delete_one({"_id": scheduler_id})
 
     def get_schedulers(self, now: datetime) -> list[dict[str, Any]]:
-        """Heartbeat documents, and the owners of the claims on tasks."""
+        """Heartbeat documents, and the owners of the claims on tasks; long-expired heartbeats
+        are deleted."""
+        self._beats().delete_many({"expires_at": {"$lt": now.timestamp() - STALE_BEAT_SECONDS}})
         seen: dict[str, dict[str, Any]] = {}
         for document in self._beats().find({}):
             seen[document["_id"]] = {

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict
 MESSAGE_LIMIT = 1_000
 TRACEBACK_LIMIT = 4_000
 RETURN_VALUE_LIMIT = 200
+#: a heartbeat expired for this long is deleted (its scheduler is long gone)
+STALE_BEAT_SECONDS = 3_600.0
 
 #: every field a stored record has, in the order the stores keep them
 FIELDS = (

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._gil import in_slices, sharing_gil
+from asyncz_like.history.records import STALE_BEAT_SECONDS
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -30,8 +31,6 @@ WRITE_CHUNK = 200
 PRUNE_CHUNK = 200
 #: records removed per call of the max-age script
 AGE_CHUNK = 2_000
-#: a heartbeat expired for this long is deleted (its scheduler is long gone)
-STALE_BEAT_SECONDS = 3_600.0
 
 # KEYS: records hash, all-index. ARGV: per-task key prefix, keep, task ids...
 _TRIM = """

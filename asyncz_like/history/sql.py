@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from asyncz_like._gil import in_slices, sharing_gil
-from asyncz_like.history.records import FIELDS
+from asyncz_like.history.records import FIELDS, STALE_BEAT_SECONDS
 from asyncz_like.stores._sql_tables import has_every_column
 
 if TYPE_CHECKING:
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 #: records inserted per executemany, and task ids per pruning query
 WRITE_CHUNK = 200
 PRUNE_CHUNK = 200
-#: a heartbeat expired for this long is deleted (its scheduler is long gone)
-STALE_BEAT_SECONDS = 3_600.0
 _ID_LENGTH = 191
 _MYSQL_ID = String(_ID_LENGTH, collation="utf8mb4_bin")  # generic: no MySQL dialect import
 
@@ -162,12 +160,13 @@ class SQLHistory:
     # -- heartbeats ------------------------------------------------------------------
 
     def beat(self, scheduler_id: str, now: datetime, expires_at: datetime) -> None:
-        """Upsert this scheduler's row (UPDATE, then INSERT if it had none); delete long-expired rows."""
+        """Upsert this scheduler's row (UPDATE, then INSERT if it had none). It touches that one
+        row only: a sweep of other rows here made concurrent beats deadlock on InnoDB, whose
+        DELETE locks every row it scans; long-expired rows go in :meth:`get_schedulers`."""
         beats = self._tables()[1]
         values = {"renewed_at": now.timestamp(), "expires_at": expires_at.timestamp()}
         with self.engine.begin() as conn:
             renewed = conn.execute(update(beats).where(beats.c.scheduler_id == scheduler_id).values(**values))
-            conn.execute(delete(beats).where(beats.c.expires_at < now.timestamp() - STALE_BEAT_SECONDS))
         if renewed.rowcount == 0:
             try:
                 with self.engine.begin() as conn:
@@ -191,6 +190,12 @@ class SQLHistory:
         with self.engine.connect() as conn:
             rows = conn.execute(select(beats.c.scheduler_id, beats.c.renewed_at, beats.c.expires_at)).all()
             leases: dict[str, int] = {row[0]: row[1] for row in conn.execute(held)}
+        cutoff = now.timestamp() - STALE_BEAT_SECONDS
+        stale = [row[0] for row in rows if row[2] is not None and row[2] < cutoff]
+        if stale:  # by key, so only those rows are locked
+            with self.engine.begin() as conn:
+                conn.execute(delete(beats).where(beats.c.scheduler_id.in_(stale), beats.c.expires_at < cutoff))
+            rows = [row for row in rows if row[0] not in stale]
         seen = {
             row[0]: {"scheduler_id": row[0], "renewed_at": row[1], "expires_at": row[2], "runs_held": 0} for row in rows
         }

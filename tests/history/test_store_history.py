@@ -3,6 +3,7 @@ store contract directly, then retries and history through a scheduler, across a 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 
 from asyncz_like import TASK_ERROR, TASK_EXECUTED, TASK_RUN_ABANDONED, ManualScheduler
 from asyncz_like.history import RunOutcome
+from asyncz_like.history.records import STALE_BEAT_SECONDS
 from tests.core.clock import FakeClock
 from tests.history import jobs
 from tests.history.conftest import Events, later, step
@@ -108,6 +110,41 @@ def test_heartbeats_and_lease_holders_are_seen(shared: StoreFactory, now: dateti
     assert seen["gamma"]["runs_held"] == 2 and seen["gamma"]["renewed_at"] is None
     store.drop_beat("beta")
     assert {row["scheduler_id"] for row in store.get_schedulers(later(now, 6))} == {"alpha", "gamma"}
+
+
+def test_heartbeats_of_several_schedulers_at_once_all_land(shared: StoreFactory, now: datetime) -> None:
+    """Four schedulers beating at the same moments: a beat that touched other schedulers' rows
+    deadlocked on MariaDB, and a scheduler whose beats fail looks dead to the others."""
+    stores = [shared() for _ in range(4)]
+    failures: list[BaseException] = []
+
+    def beat_often(name: str, store: Any) -> None:
+        for n in range(40):
+            try:
+                store.beat(name, later(now, n * 0.01), later(now, 30 + n * 0.01))
+            except Exception as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=beat_often, args=(f"s{i}", store)) for i, store in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    seen = {row["scheduler_id"]: row for row in stores[0].get_schedulers(later(now, 1))}
+    assert set(seen) == {"s0", "s1", "s2", "s3"}
+    assert all(row["expires_at"] == later(now, 30.39).timestamp() for row in seen.values()), seen
+
+
+def test_long_expired_heartbeats_are_swept(shared: StoreFactory, now: datetime) -> None:
+    store = shared()
+    store.beat("gone", now, later(now, 3))
+    store.beat("here", now, later(now, 3))
+    an_hour_on = later(now, STALE_BEAT_SECONDS + 10)
+    store.beat("here", an_hour_on, later(an_hour_on, 3))
+    assert {row["scheduler_id"] for row in store.get_schedulers(later(now, 4))} == {"gone", "here"}
+    assert {row["scheduler_id"] for row in store.get_schedulers(an_hour_on)} == {"here"}
+    assert {row["scheduler_id"] for row in store.get_schedulers(later(now, 4))} == {"here"}  # removed, not hidden
 
 
 # -- through a scheduler, on every store -----------------------------------------------------

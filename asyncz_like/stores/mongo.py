@@ -272,6 +272,9 @@ class MongoDBStore(MongoHistory, PersistentStore):
         free = [document["_id"] for document in candidates if document.get("claimed_by") is None]
         expired = [document["_id"] for document in candidates if document.get("claimed_by") is not None]
         claim = {"claimed_by": owner, "claim_expires": ts + lease_seconds, "claimed_at": ts}
+        # No ``$or`` beside the ``_id`` here: the MongoDB-wire test server (nx-27017) applies an
+        # update whose filter has one to whichever document matches the ``$or`` alone.
+        expired_claim = {**due, "claim_expires": {"$lt": ts}}
         states: list[tuple[str, Any, float | None]] = []  # id, state, claimed_at before
         if free:
             token = uuid.uuid4().hex
@@ -289,7 +292,7 @@ class MongoDBStore(MongoHistory, PersistentStore):
             if states and elapsed > lease_seconds / 4:
                 break
             before = self.collection.find_one_and_update(
-                {"_id": task_id, **claimable},
+                {"_id": task_id, **expired_claim},  # a claim released meanwhile is free: the next pass
                 {"$set": {**claim, "claim_expires": ts + lease_seconds + int(elapsed), "claim_token": None}},
                 projection=["state", "claimed_at"],
                 return_document=ReturnDocument.BEFORE,

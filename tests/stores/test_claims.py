@@ -81,6 +81,27 @@ def test_an_expired_claim_is_taken_over_and_marked_interrupted(make_shared_store
     assert claims(first) == {"due": "b"}
 
 
+def test_a_takeover_takes_each_expired_claim_with_its_own_state(make_shared_store: StoreFactory) -> None:
+    """Several expired claims, live ones and a free task, stored in another order than the
+    claim's: each expired claim comes back as its own task, and nothing else is taken. (The
+    MongoDB-wire test server once matched a takeover filter's ``$or`` without its ``_id``, so
+    a takeover took whichever expired claim it met first, under the state of that one.)"""
+    first, second = make_shared_store(), make_shared_store()
+    live_at = T0 + timedelta(seconds=LEASE)
+    for name in ("live1", "live0"):
+        first.add_task(task(name, live_at))
+    for n in reversed(range(5)):
+        first.add_task(task(f"dead{n}", T0))
+    assert sorted(ids(first.claim_due_tasks(T0, "a", LEASE))) == [f"dead{n}" for n in range(5)]
+    assert sorted(ids(first.claim_due_tasks(live_at, "c", LEASE))) == ["live0", "live1"]
+    second.add_task(task("free", T0))
+    taken = second.claim_due_tasks(T0 + timedelta(seconds=LEASE + 1), "b", LEASE)
+    assert sorted(ids(taken)) == ["dead0", "dead1", "dead2", "dead3", "dead4", "free"]
+    assert {t.id: t.interrupted_at for t in taken} == {**{f"dead{n}": T0 for n in range(5)}, "free": None}
+    assert second.set_aside_count() == 0
+    assert claims(first) == {**{f"dead{n}": "b" for n in range(5)}, "live0": "c", "live1": "c", "free": "b"}
+
+
 def test_a_takeover_of_a_takeover_reports_the_latest_claim(make_shared_store: StoreFactory) -> None:
     store = make_shared_store()
     store.add_task(task("due", T0))

@@ -37,6 +37,7 @@ from asyncz_like.events import (
     TaskEvent,
 )
 from asyncz_like.exceptions import (
+    ArgumentError,
     ConflictIdError,
     ExecutorLookupError,
     SchedulerAlreadyRunningError,
@@ -63,7 +64,14 @@ if TYPE_CHECKING:
     from asyncz_like.executors.runner import Scope
 
 TIMEOUT_MAX = 4_294_967.0  # the longest delay asyncio/threading timers accept everywhere
-_TASK_DEFAULT_KEYS = ("mistrigger_grace_time", "coalesce", "max_instances", "on_interrupted", *RETRY_DEFAULTS)
+_TASK_DEFAULT_KEYS = (
+    "mistrigger_grace_time",
+    "coalesce",
+    "max_instances",
+    "on_interrupted",
+    "priority",
+    *RETRY_DEFAULTS,
+)
 
 
 class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
@@ -93,6 +101,7 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
             "coalesce": True,
             "max_instances": 1,
             "on_interrupted": "report",
+            "priority": 0,
             **RETRY_DEFAULTS,
         }
         self.claims = HeldClaims(self)
@@ -164,6 +173,8 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
         for key, value in defaults.items():
             if key == "coalesce":
                 value = cfg.as_bool(value, "task_defaults.coalesce")
+            elif key in ("max_instances", "priority") and isinstance(value, str):
+                value = cfg.as_number(value, f"task_defaults.{key}", integer=True)
             elif key == "max_instances":
                 value = cfg.as_number(value, "task_defaults.max_instances", integer=True)
             elif key == "mistrigger_grace_time" and value is not None:
@@ -172,7 +183,10 @@ class BaseScheduler(TypedTaskAPI, HistoryAPI, ABC):
                 value = cfg.as_number(value, f"task_defaults.{key}", integer=key == "max_retries")
             merged[key] = value
         # the same rules as a task's own options, and nothing changes unless all pass
-        Task(lambda: None, **{key: value for key, value in merged.items() if key in _TASK_DEFAULT_KEYS})
+        try:
+            Task(lambda: None, **{key: value for key, value in merged.items() if key in _TASK_DEFAULT_KEYS})
+        except ArgumentError as exc:  # named as the user wrote it
+            raise type(exc)(f"task_defaults.{exc.argument}", exc.problem) from None
         self.task_defaults = merged
         for kind, adder in (("executors", self.add_executor), ("stores", self.add_store)):
             section = config.pop(kind, None) or {}

@@ -117,15 +117,15 @@ class TaskAPI:
         retry_delay: Any = undefined,
         retry_backoff: Any = undefined,
         retry_on: Any = undefined,
-        priority: int = 0,
+        priority: Any = undefined,
         **trigger_args: Any,
     ) -> Task:
         """Schedule ``fn`` (a callable or ``module:name``). With no function, returns a Task to
         use as a decorator. ``next_run_time=None`` adds the task paused. A failed run is run
         again up to ``max_retries`` times, ``retry_delay * retry_backoff ** n`` seconds after
         failure n+1, when it raised one of ``retry_on`` (default: any Exception). When more
-        runs are due than the executor can start, a higher ``priority`` (an int, default 0)
-        goes first."""
+        runs are due than the executor can start, a higher ``priority`` (an int, default
+        ``task_defaults["priority"]``, 0 unless set) goes first."""
         if fn_or_task is not None and fn is not None:
             raise TypeError("fn: given twice (positionally and as fn=)")
         check_bool(replace_existing, "replace_existing")
@@ -150,10 +150,10 @@ class TaskAPI:
                 ("coalesce", coalesce),
                 ("max_instances", max_instances),
                 ("on_interrupted", on_interrupted),
+                ("priority", priority),
             ):
                 options[key] = self.task_defaults[key] if value is undefined else value
             retry_options(options, self.task_defaults, max_retries, retry_delay, retry_backoff, retry_on)
-            options["priority"] = priority
             start_task = next_run_time is undefined
             if not start_task:
                 options["next_run_time"] = next_run_time

@@ -81,6 +81,25 @@ def test_priority_defaults_to_0_and_shows_in_the_snapshot(scheduler: ManualSched
     assert [info.id for info in listed] == ["urgent", "plain"], "sort_by='priority': the order runs are taken in"
 
 
+def test_task_defaults_set_the_priority_of_tasks_that_give_none() -> None:
+    scheduler = ManualScheduler(timezone="UTC", task_defaults={"priority": 5})
+    scheduler.start()
+    try:
+        plain = scheduler.add_task(jobs.record, "date", run_at=START, id="plain")
+        own = scheduler.add_task(jobs.record, "date", run_at=START, id="own", priority=-1)
+        assert (plain.priority, own.priority) == (5, -1)
+    finally:
+        scheduler.shutdown()
+    from_config = ManualScheduler({"asyncz_like.task_defaults.priority": "3"})
+    assert from_config.task_defaults["priority"] == 3, "a string from a config file is read as a number"
+
+
+@pytest.mark.parametrize("value", ["high", 1.5, True, 2**31])
+def test_a_bad_priority_default_is_refused_naming_it(value: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match=r"^task_defaults\.priority: "):
+        ManualScheduler(task_defaults={"priority": value})
+
+
 @pytest.mark.parametrize("value", ["5", 1.5, 2.0, None, True, False, [1]])
 def test_a_priority_that_is_not_an_int_is_refused_naming_it(scheduler: ManualScheduler, value: Any) -> None:
     with pytest.raises(ArgumentTypeError, match=r"^priority: expected an integer"):

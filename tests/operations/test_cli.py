@@ -44,9 +44,10 @@ def test_the_command_is_installed_and_python_m_runs_it_too() -> None:
 
 def test_add_list_show_in_table_and_json(cli: Any, tmp_path: Path) -> None:
     path = str(tmp_path / "ran.txt")
-    added = cli("add", f"{JOB}:record", "interval", "-t", "minutes=5", "--id", "every-5", "--arg", path, "--json")
+    # due within a second, so it lists before the cron task whatever the time of day
+    added = cli("add", f"{JOB}:record", "interval", "-t", "seconds=1", "--id", "every-second", "--arg", path, "--json")
     assert added.code == 0, added.stderr
-    assert added.json()["trigger_description"] == "interval[0:05:00]"
+    assert added.json()["trigger_description"] == "interval[0:00:01]"
     assert added.json()["callable_reference"] == f"{JOB}:record"
     cron = cli("add", f"{JOB}:noop", "cron", "-t", "hour=9-17", "-t", "minute=*/15", "--id", "office", "--name", "O")
     assert cron.code == 0, cron.stderr
@@ -58,11 +59,11 @@ def test_add_list_show_in_table_and_json(cli: Any, tmp_path: Path) -> None:
     assert table.code == 0, table.stderr
     header, *rows = table.stdout.splitlines()
     assert header.split()[:4] == ["ID", "NAME", "STATE", "NEXT"]
-    assert [row.split()[0] for row in rows] == ["every-5", "office", "later"]  # by next run; paused last
+    assert [row.split()[0] for row in rows] == ["every-second", "office", "later"]  # by next run; paused last
     assert "paused" in rows[2]
 
     listed = cli("list", "--json")
-    assert ids(listed) == ["every-5", "office", "later"]
+    assert ids(listed) == ["every-second", "office", "later"]
     assert listed.json()["set_aside"] == []
 
     shown = cli("show", "office", "--json")

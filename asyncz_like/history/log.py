@@ -96,6 +96,8 @@ class RunLog:
         self._flush_queued = False
         self._touched: dict[str, set[str]] = {}
         self._pruned_at: dict[str, float] = {}
+        #: stores whose last heartbeat failed (said once per streak, not every beat)
+        self._beat_failing: set[str] = set()
         #: outcomes to write into stored tasks: (alias, task id, the retry or None: delete it if
         #: finished, the run time that ran)
         self._retries: list[tuple[str, str, PendingRetry | None, datetime]] = []
@@ -551,7 +553,16 @@ class RunLog:
                 try:
                     store.beat(scheduler.scheduler_id, now, expires_at)
                 except Exception as exc:
-                    logger.debug("Store %r: heartbeat failed (%s)", alias, exc)
+                    # other schedulers' health checks see this one as dead once its beat expires
+                    if alias not in self._beat_failing:
+                        self._beat_failing.add(alias)
+                        logger.warning("Store %r: heartbeat failed (%s); retrying every beat", alias, exc)
+                    else:
+                        logger.debug("Store %r: heartbeat failed again (%s)", alias, exc)
+                else:
+                    if alias in self._beat_failing:
+                        self._beat_failing.discard(alias)
+                        logger.info("Store %r: heartbeat written again", alias)
         if self._pending:
             self.flush()
         if self._retries:

@@ -3,9 +3,11 @@ report says why."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,6 +107,30 @@ def test_a_store_that_cannot_be_reached_degrades_it_and_no_store_at_all_fails_it
     scheduler.remove_store("default")
     alone = scheduler.health_check()
     assert alone.status == HealthStatus.FAILING and [s.reachable for s in alone.stores] == [False]
+
+
+def test_failing_heartbeats_are_said_once_per_streak(
+    make_scheduler: Make, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduler whose heartbeat cannot be written looks dead to the others' health checks,
+    so the first failure is a warning; the ones after it would only repeat it every beat."""
+    scheduler, _ = make_scheduler(stores={"default": {"type": "sqlalchemy", "url": f"sqlite:///{tmp_path / 's.db'}"}})
+    store = scheduler.stores["default"]
+    real_beat = store.beat
+
+    def failing_beat(*args: Any) -> None:
+        raise OSError("deadlock")
+
+    monkeypatch.setattr(store, "beat", failing_beat)
+    with caplog.at_level(logging.DEBUG, logger="asyncz_like"):
+        for _ in range(3):
+            scheduler.run_log.heartbeat()
+        monkeypatch.setattr(store, "beat", real_beat)
+        scheduler.run_log.heartbeat()
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if "heartbeat" in r.getMessage()]
+    assert said[0] == ("WARNING", "Store 'default': heartbeat failed (deadlock); retrying every beat")
+    assert [level for level, _ in said] == ["WARNING", "DEBUG", "DEBUG", "INFO"]
+    assert said[-1] == ("INFO", "Store 'default': heartbeat written again")
 
 
 @pytest.mark.parametrize("window", [0, -5, 90_000, "60", True])

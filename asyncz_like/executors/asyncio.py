@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
-from asyncz_like.executors._waiting import WaitingLine
+from asyncz_like.executors._waiting import WaitingLine, report_safely
 from asyncz_like.executors.base import BaseExecutor
 from asyncz_like.executors.runner import Scope, run_async, run_sync
 
@@ -141,15 +141,17 @@ class AsyncIOExecutor(BaseExecutor):
             self.running.discard(asyncio.current_task())  # type: ignore[arg-type]
 
     def _run_in_thread(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        try:
+        """Run it and report it, then the waiting runs that take this slot, in this thread."""
+        run: tuple[Task, Sequence[datetime], Scope | None] | None = (task, run_times, scope)
+        while run is not None:
+            task, run_times, scope = run
             try:
                 outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
             except BaseException as exc:
-                self.task_crashed(task, run_times, exc)
+                report_safely(self.task_crashed, task, run_times, exc)
             else:
-                self.task_finished(task, outcomes)
-        finally:
-            self.waiting.done()  # this worker is free: the first waiting run takes it
+                report_safely(self.task_finished, task, outcomes)
+            run = self.waiting.take_next()
 
 
 _ASYNC_CACHE: dict[Any, bool] = {}

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
-from asyncz_like.executors._waiting import WaitingLine
+from asyncz_like.executors._waiting import WaitingLine, report_safely
 from asyncz_like.executors.base import BaseExecutor
 from asyncz_like.executors.runner import Clock, Outcome, Scope, run_async, run_sync
 
@@ -54,7 +54,7 @@ class PoolExecutor(BaseExecutor):
 
     @abstractmethod
     def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        """Hand the run to the pool, which has a free worker for it; ``report_when_done``."""
+        """Hand the run to the pool, which has a free worker for it, and see its outcome reported."""
 
     def do_send_task(self, task: Task, run_times: Sequence[datetime]) -> None:
         self.started_pool()  # not started: refused, rather than left waiting
@@ -110,5 +110,17 @@ class ThreadPoolExecutor(PoolExecutor):
         )
 
     def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        future = self.started_pool().submit(_run_in_thread, task, run_times, self.timer, scope)
-        self.report_when_done(task, run_times, future)
+        self.started_pool().submit(self._run_in_slot, task, run_times, scope)
+
+    def _run_in_slot(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
+        """Run it and report it, then the waiting runs that take this slot, in this thread."""
+        run: tuple[Task, Sequence[datetime], Scope | None] | None = (task, run_times, scope)
+        while run is not None:
+            task, run_times, scope = run
+            try:
+                outcomes = _run_in_thread(task, run_times, self.timer, scope)
+            except BaseException as exc:
+                report_safely(self.task_crashed, task, run_times, exc)
+            else:
+                report_safely(self.task_finished, task, outcomes)
+            run = self.waiting.take_next()

@@ -272,6 +272,47 @@ async def test_the_asyncio_executors_thread_pool_does_the_same(tmp_path: Path) -
         scheduler.shutdown()
 
 
+@pytest.mark.parametrize("executor_type", ["threadpool", "asyncio"])
+async def test_a_failed_outcome_report_costs_no_slot_and_the_line_goes_on(
+    executor_type: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The worker whose run ended goes on with the waiting runs itself; a report that raises
+    is logged, and neither the runs behind it nor the slot are lost."""
+    scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": {"type": executor_type, "max_workers": 1}})
+    scheduler.start()
+    executor = scheduler.executors["default"]
+    real_finished = executor.task_finished
+    broken: list[str] = []
+
+    def finished_once_broken(task: Task, outcomes: Any) -> None:
+        if not broken:
+            broken.append(task.id)  # type: ignore[arg-type]
+            raise RuntimeError("the report broke")
+        real_finished(task, outcomes)
+
+    executor.task_finished = finished_once_broken  # type: ignore[method-assign]
+    trace = Trace(tmp_path)
+    try:
+        trace.hold_the_worker(scheduler)
+        trace.send_in_turn(scheduler)
+        trace.release.touch()
+        for _ in range(2000):
+            if len(trace.started()) == len(ARRIVALS):
+                break
+            await asyncio.sleep(0.01)
+        assert trace.started() == BY_PRIORITY
+        assert len(broken) == 1 and "Reporting the outcome of a run of task" in caplog.text
+        late = scheduler.add_task(priority_jobs.mark_start, "date", args=[str(trace.path), "late"], next_run_time=None)
+        executor.send_task(late, [START])  # the slot is free again
+        for _ in range(2000):
+            if trace.started()[-1:] == ["late"]:
+                break
+            await asyncio.sleep(0.01)
+        assert trace.started()[-1] == "late"
+    finally:
+        scheduler.shutdown()
+
+
 def test_shutdown_with_wait_still_runs_the_waiting_runs_in_priority_order(tmp_path: Path) -> None:
     executor = ThreadPoolExecutor(max_workers=1)
     scheduler = ManualScheduler(timezone="UTC", executors={"default": executor})

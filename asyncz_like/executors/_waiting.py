@@ -19,16 +19,18 @@ from threading import Lock, local
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from asyncz_like.executors.runner import Scope
+    from asyncz_like.executors.runner import Outcome, Scope
     from asyncz_like.tasks.task import Task
 
 logger = logging.getLogger("asyncz_like.executors")
 
 Start = Callable[["Task", Sequence[datetime], "Scope | None"], None]
 Failed = Callable[["Task", Sequence[datetime], BaseException], None]
+Execute = Callable[["Task", Sequence[datetime], "Scope | None"], "list[Outcome]"]
+Finished = Callable[["Task", "list[Outcome]"], None]
 
 
-def report_safely(report: Callable[..., None], task: Task, *args: Any) -> None:
+def _report_safely(report: Callable[..., None], task: Task, *args: Any) -> None:
     """Report a run's outcome from a worker that goes on with the next run: a failure to report
     is logged, and must not cost the slot (a pool's future logged it the same way)."""
     try:
@@ -70,6 +72,22 @@ class WaitingLine:
             self.done()
             raise
 
+    def run_in_slot(
+        self, execute: Execute, finished: Finished, task: Task, run_times: Sequence[datetime], scope: Scope | None
+    ) -> None:
+        """In a worker thread that a started run holds: ``execute`` it and report it (to
+        ``finished``, or ``failed`` if it raised), then each waiting run that takes this slot."""
+        run: tuple[Task, Sequence[datetime], Scope | None] | None = (task, run_times, scope)
+        while run is not None:
+            task, run_times, scope = run
+            try:
+                outcomes = execute(task, run_times, scope)
+            except BaseException as exc:
+                _report_safely(self._failed, task, run_times, exc)
+            else:
+                _report_safely(finished, task, outcomes)
+            run = self.take_next()
+
     def take_next(self) -> tuple[Task, Sequence[datetime], Scope | None] | None:
         """From a worker thread whose run has ended (reported): the first waiting run, for that
         same thread to run next, its slot still taken; None when none waits (the slot is free).
@@ -101,17 +119,12 @@ class WaitingLine:
             state.ends = 0
 
     def _hand_on(self) -> None:
-        while True:
-            with self._lock:
-                if not self._waiting:
-                    self._out -= 1
-                    return
-                _, _, task, run_times, scope = heapq.heappop(self._waiting)
+        while (run := self.take_next()) is not None:
             try:
-                self._start(task, run_times, scope)
+                self._start(*run)
                 return
             except BaseException as exc:
-                self._report(task, run_times, exc)
+                self._report(run[0], run[1], exc)
 
     def _report(self, task: Task, run_times: Sequence[datetime], exc: BaseException) -> None:
         try:

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
-from asyncz_like.executors._waiting import WaitingLine, report_safely
+from asyncz_like.executors._waiting import WaitingLine
 from asyncz_like.executors.base import BaseExecutor
-from asyncz_like.executors.runner import Scope, run_async, run_sync
+from asyncz_like.executors.runner import Outcome, Scope, run_async, run_sync
 
 if TYPE_CHECKING:
     from asyncz_like.tasks.task import Task
@@ -110,7 +110,7 @@ class AsyncIOExecutor(BaseExecutor):
             self.pool = concurrent.futures.ThreadPoolExecutor(
                 self.max_workers, thread_name_prefix=f"asyncz_like-{self.alias}"
             )
-        future = self.pool.submit(self._run_in_thread, task, run_times, scope)
+        future = self.pool.submit(self.waiting.run_in_slot, self._execute, self.task_finished, task, run_times, scope)
         self.running_threads.add(future)
         future.add_done_callback(self.running_threads.discard)
 
@@ -140,18 +140,9 @@ class AsyncIOExecutor(BaseExecutor):
         finally:
             self.running.discard(asyncio.current_task())  # type: ignore[arg-type]
 
-    def _run_in_thread(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        """Run it and report it, then the waiting runs that take this slot, in this thread."""
-        run: tuple[Task, Sequence[datetime], Scope | None] | None = (task, run_times, scope)
-        while run is not None:
-            task, run_times, scope = run
-            try:
-                outcomes = run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
-            except BaseException as exc:
-                report_safely(self.task_crashed, task, run_times, exc)
-            else:
-                report_safely(self.task_finished, task, outcomes)
-            run = self.waiting.take_next()
+    def _execute(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> list[Outcome]:
+        """A plain function's runs, in a worker thread (``WaitingLine.run_in_slot`` reports them)."""
+        return run_sync(task.fn, task.args, task.kwargs, run_times, self.timer, scope)  # type: ignore[arg-type]
 
 
 _ASYNC_CACHE: dict[Any, bool] = {}

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from asyncz_like._callables import is_coroutine_callable
-from asyncz_like.executors._waiting import WaitingLine, report_safely
+from asyncz_like.executors._waiting import WaitingLine
 from asyncz_like.executors.base import BaseExecutor
 from asyncz_like.executors.runner import Clock, Outcome, Scope, run_async, run_sync
 
@@ -110,17 +110,8 @@ class ThreadPoolExecutor(PoolExecutor):
         )
 
     def submit(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        self.started_pool().submit(self._run_in_slot, task, run_times, scope)
+        pool = self.started_pool()
+        pool.submit(self.waiting.run_in_slot, self._execute, self.task_finished, task, run_times, scope)
 
-    def _run_in_slot(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> None:
-        """Run it and report it, then the waiting runs that take this slot, in this thread."""
-        run: tuple[Task, Sequence[datetime], Scope | None] | None = (task, run_times, scope)
-        while run is not None:
-            task, run_times, scope = run
-            try:
-                outcomes = _run_in_thread(task, run_times, self.timer, scope)
-            except BaseException as exc:
-                report_safely(self.task_crashed, task, run_times, exc)
-            else:
-                report_safely(self.task_finished, task, outcomes)
-            run = self.waiting.take_next()
+    def _execute(self, task: Task, run_times: Sequence[datetime], scope: Scope | None) -> list[Outcome]:
+        return _run_in_thread(task, run_times, self.timer, scope)

@@ -235,6 +235,14 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) ->
         time.sleep(0.01)
 
 
+async def wait_on_loop(condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """``wait_for`` for tests on the event loop: the scheduler's loop must go on meanwhile.
+    It returns at the timeout too; the test's assertion then says what did not happen."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+
+
 @pytest.mark.parametrize("kind", ["thread", "process"])
 def test_a_busy_pool_starts_the_waiting_run_of_highest_priority_first(kind: str, tmp_path: Path) -> None:
     """A concurrent.futures pool alone would start them in the order they came (FIFO)."""
@@ -263,10 +271,7 @@ async def test_the_asyncio_executors_thread_pool_does_the_same(tmp_path: Path) -
         trace.hold_the_worker(scheduler)
         trace.send_in_turn(scheduler)
         trace.release.touch()
-        for _ in range(2000):
-            if len(trace.started()) == len(ARRIVALS):
-                break
-            await asyncio.sleep(0.01)
+        await wait_on_loop(lambda: len(trace.started()) == len(ARRIVALS))
         assert trace.started() == BY_PRIORITY
     finally:
         scheduler.shutdown()
@@ -296,18 +301,12 @@ async def test_a_failed_outcome_report_costs_no_slot_and_the_line_goes_on(
         trace.hold_the_worker(scheduler)
         trace.send_in_turn(scheduler)
         trace.release.touch()
-        for _ in range(2000):
-            if len(trace.started()) == len(ARRIVALS):
-                break
-            await asyncio.sleep(0.01)
+        await wait_on_loop(lambda: len(trace.started()) == len(ARRIVALS))
         assert trace.started() == BY_PRIORITY
         assert len(broken) == 1 and "Reporting the outcome of a run of task" in caplog.text
         late = scheduler.add_task(priority_jobs.mark_start, "date", args=[str(trace.path), "late"], next_run_time=None)
         executor.send_task(late, [START])  # the slot is free again
-        for _ in range(2000):
-            if trace.started()[-1:] == ["late"]:
-                break
-            await asyncio.sleep(0.01)
+        await wait_on_loop(lambda: trace.started()[-1:] == ["late"])
         assert trace.started()[-1] == "late"
     finally:
         scheduler.shutdown()

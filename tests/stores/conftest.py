@@ -100,8 +100,8 @@ class StoreFactory:
             store: Any = self.made[-1]  # tests may shut earlier ones down
             if self.kind in ("sqlite", "postgres", "mariadb"):
                 store.table.drop(store.engine, checkfirst=True)
-            elif self.kind == "redis":
-                store.redis.delete(store.tasks_key, store.run_times_key)
+            elif self.kind == "redis":  # the claim and priority keys too, not only the task keys
+                store.redis.delete(*store._keys)
             elif self.kind == "mongodb":  # a fresh client: the store's may be closed already
                 from pymongo import MongoClient
 

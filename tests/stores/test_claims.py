@@ -32,8 +32,6 @@ LEASE = 5.0
 def make_shared_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     factory = StoreFactory(request.param, tmp_path)
     yield factory
-    if factory.kind == "redis" and factory.made:  # the claim keys too, not only the task keys
-        factory.made[-1].redis.delete(*factory.made[-1]._keys)
     factory.cleanup()
 
 

@@ -36,8 +36,6 @@ def factory_fixture(kinds: list[str]) -> Any:
     def fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
         factory = StoreFactory(request.param, tmp_path)
         yield factory
-        if factory.kind == "redis" and factory.made:  # the claim and priority keys too
-            factory.made[-1].redis.delete(*factory.made[-1]._keys)
         factory.cleanup()
 
     return fixture
@@ -206,8 +204,6 @@ def test_redis_keys_of_the_previous_version_read_as_priority_0(tmp_path: Path) -
         store.add_task(task("low", T0, -1))
         assert ids(store.claim_due_tasks(T0, owner="me", lease_seconds=30)) == ["high", "old", "low"]
     finally:
-        if factory.made:
-            factory.made[-1].redis.delete(*factory.made[-1]._keys)
         factory.cleanup()
 
 
@@ -222,8 +218,6 @@ def test_redis_a_schedule_an_older_version_changed_is_still_claimed(tmp_path: Pa
         store.redis.zadd(store.run_times_key, {"moved": (T0 - timedelta(seconds=1)).timestamp()})
         assert sorted(ids(store.claim_due_tasks(T0, owner="me", lease_seconds=30))) == ["moved", "other"]
     finally:
-        if factory.made:
-            factory.made[-1].redis.delete(*factory.made[-1]._keys)
         factory.cleanup()
 
 
